@@ -1,0 +1,212 @@
+"""The gateway's HTTP entrypoint and the `route` decorator every endpoint is declared with.
+
+`route` records the endpoint in `ROUTES` (the OpenAPI document is generated from it) and wraps
+the handler in the request pipeline, in this order:
+
+1. request id: `X-Request-Id` from the client (if sane) or a new one; echoed on every answer;
+2. body: at most SCS_MAX_BODY_BYTES, valid JSON, an object;
+3. authentication: `Authorization: Bearer <token>` checked by the auth service;
+4. authorisation: the route's (area, action) cell of the permission matrix, for the project
+   named in the path (or cluster-wide), decided by the auth service;
+5. validation: body and query string against the route's schemas (unknown fields refused);
+6. the handler, which calls the owning service and returns a JSON-ready value.
+
+Errors at any step become `{code, message, details}` through gateway/errors.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import Schema
+from nameko.extensions import DependencyProvider
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.wrappers import Request, Response
+
+from gateway.errors import ApiError, error_response, json_response
+from shared.config import Settings
+from shared.errors import Unauthenticated
+from shared.logging import request_id_var
+from shared.schemas import load
+
+logger = logging.getLogger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    area: str | None = None
+    action: str | None = None
+    body: Schema | None = None
+    query: Schema | None = None
+    response: Schema | None = None
+    status: int = 200
+    public: bool = False
+    scope_from_body: str | None = None  # body field naming the department of the action
+
+
+ROUTES: list[Route] = []
+
+
+@dataclass
+class ApiCall:
+    """What a handler receives: the validated request and who makes it."""
+
+    request: Request
+    request_id: str
+    path: dict[str, Any]
+    principal: dict[str, Any] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> str:
+        return str(self.principal["user_id"])
+
+
+class ApiEntrypoint(HttpRequestHandler):
+    """nameko's HTTP entrypoint with a request id and JSON errors on every path."""
+
+    def handle_request(self, request: Request) -> Response:
+        request_id = request.headers.get("X-Request-Id", "")
+        if not _REQUEST_ID.match(request_id):
+            request_id = uuid.uuid4().hex
+        request.environ["scs.request_id"] = request_id
+        request_id_var.set(request_id)
+        try:
+            return super().handle_request(request)  # type: ignore[no-any-return]
+        except Exception as exc:  # super() already answers; this guards our own code
+            return error_response(exc, request_id)
+
+    def get_entrypoint_parameters(self, request: Request) -> tuple[tuple, dict]:
+        return (request,), dict(request.path_values)
+
+    def response_from_exception(self, exc: BaseException) -> Response:
+        request_id = request_id_var.get()
+        return error_response(exc, request_id)
+
+
+api_http = ApiEntrypoint.decorator
+
+
+class CallContext(DependencyProvider):
+    """Lets a handler add the caller's identity to the context data sent with each RPC."""
+
+    class _Handle:
+        def __init__(self, worker_ctx: Any) -> None:
+            self.worker_ctx = worker_ctx
+
+        def set(self, **values: str) -> None:
+            self.worker_ctx.data.update(values)
+
+    def get_dependency(self, worker_ctx: Any) -> _Handle:
+        return self._Handle(worker_ctx)
+
+
+def _read_json(request: Request, max_bytes: int) -> Any:
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise ApiError(
+            413,
+            "payload_too_large",
+            f"the body is larger than {max_bytes} bytes",
+            {"location": "body", "max_bytes": max_bytes},
+        )
+    raw = request.stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise ApiError(
+            413,
+            "payload_too_large",
+            f"the body is larger than {max_bytes} bytes",
+            {"location": "body", "max_bytes": max_bytes},
+        )
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(
+            400,
+            "malformed_json",
+            f"the body is not valid JSON: {exc}",
+            {"location": "body"},
+        ) from exc
+
+
+def _bearer_token(request: Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(
+            "a bearer token is required", {"header": "Authorization"}
+        )
+    return token.strip()
+
+
+def route(
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tag: str,
+    area: str | None = None,
+    action: str | None = None,
+    body: Schema | None = None,
+    query: Schema | None = None,
+    response: Schema | None = None,
+    status: int = 200,
+    public: bool = False,
+    scope_from_body: str | None = None,
+) -> Callable[[Callable[..., Any]], Any]:
+    """Declare an endpoint; see the module docstring for the pipeline it runs."""
+    spec = Route(
+        method, path, summary, tag, area, action, body, query, response, status, public,
+        scope_from_body,
+    )
+    ROUTES.append(spec)
+    max_bytes = Settings.from_env().max_body_bytes
+
+    def decorator(handler: Callable[..., Any]) -> Any:
+        @functools.wraps(handler)
+        def endpoint(self: Any, request: Request, **path_values: Any) -> Response:
+            request_id = request.environ.get("scs.request_id") or uuid.uuid4().hex
+            self.call_context.set(request_id=request_id)
+            call = ApiCall(request=request, request_id=request_id, path=path_values)
+
+            raw_body = _read_json(request, max_bytes) if spec.body is not None else None
+            if not spec.public:
+                call.principal = self.auth.authenticate(_bearer_token(request))
+                self.call_context.set(actor=call.user_id)
+            if spec.body is not None:
+                call.body = load(spec.body, raw_body, location="body")
+            if spec.query is not None:
+                call.query = load(spec.query, request.args.to_dict(), location="query")
+            if spec.area is not None:
+                department_id = call.body.get(spec.scope_from_body) if spec.scope_from_body else None
+                self.auth.authorize(
+                    call.user_id,
+                    spec.area,
+                    spec.action,
+                    project_id=path_values.get("project_id"),
+                    department_id=department_id,
+                )
+
+            result = handler(self, call)
+            logger.info("%s %s -> %s", spec.method, request.path, spec.status)
+            return json_response(spec.status, result, request_id)
+
+        return api_http(method, path)(endpoint)
+
+    return decorator

@@ -1,0 +1,65 @@
+"""Endpoints the permission matrix names whose owning service is not built yet.
+
+Each row is one cell of the matrix (area, action) with the HTTP method and path it will have.
+The gateway already authenticates and authorises these routes, so every cell of the matrix can
+be tested through HTTP today; after authorisation they answer 501 `not_implemented`. A row is
+removed from this table when its service lands and declares the real endpoint.
+"""
+
+from __future__ import annotations
+
+P = "/api/v1/projects/<project_id>"
+
+# (area, action, method, path)
+PLANNED_ROUTES: tuple[tuple[str, str, str, str], ...] = (
+    ("cluster", "view", "GET", "/api/v1/cluster"),
+    ("nodes", "view", "GET", "/api/v1/nodes"),
+    ("nodes", "cordon", "POST", "/api/v1/nodes/<name>/cordon"),
+    ("nodes", "label", "PUT", "/api/v1/nodes/<name>/labels"),
+    ("nodes", "taint", "PUT", "/api/v1/nodes/<name>/taints"),
+    ("custom_resources", "import_crd", "POST", "/api/v1/crds"),
+    ("namespaces", "view", "GET", f"{P}/namespaces"),
+    ("namespaces", "create", "POST", f"{P}/namespaces"),
+    ("namespaces", "delete", "DELETE", f"{P}/namespaces/<name>"),
+    ("storage", "view", "GET", f"{P}/storage/volumes"),
+    ("storage", "view_storageclass_yaml", "GET", f"{P}/storage/classes/<name>/yaml"),
+    ("storage", "view_pv_yaml", "GET", f"{P}/storage/volumes/<name>/yaml"),
+    ("storage", "delete_pv", "DELETE", f"{P}/storage/volumes/<name>"),
+    ("workloads", "view", "GET", f"{P}/workloads"),
+    ("workloads", "create", "POST", f"{P}/workloads"),
+    ("workloads", "configure_containers", "PUT", f"{P}/workloads/<name>/containers"),
+    ("workloads", "scale", "PUT", f"{P}/workloads/<name>/scale"),
+    ("workloads", "rollback", "POST", f"{P}/workloads/<name>/rollback"),
+    ("workloads", "update_strategy", "PUT", f"{P}/workloads/<name>/strategy"),
+    ("workloads", "scaling_policy", "PUT", f"{P}/workloads/<name>/autoscaling"),
+    ("workloads", "scheduling_policy", "PUT", f"{P}/workloads/<name>/scheduling"),
+    ("workloads", "network_settings", "PUT", f"{P}/workloads/<name>/network"),
+    ("workloads", "labels", "PUT", f"{P}/workloads/<name>/labels"),
+    ("workloads", "edit_yaml", "PUT", f"{P}/workloads/<name>/yaml"),
+    ("workloads", "start_stop", "POST", f"{P}/workloads/<name>/stop"),
+    ("workloads", "redeploy", "POST", f"{P}/workloads/<name>/redeploy"),
+    ("workloads", "delete", "DELETE", f"{P}/workloads/<name>"),
+    ("workloads", "run_cronjob", "POST", f"{P}/workloads/<name>/run"),
+    ("workloads", "stop_cronjob", "POST", f"{P}/workloads/<name>/suspend"),
+    ("workloads", "view_pod_yaml", "GET", f"{P}/pods/<name>/yaml"),
+    ("workloads", "logs", "GET", f"{P}/pods/<name>/logs"),
+    ("workloads", "terminal", "GET", f"{P}/pods/<name>/exec"),
+    ("workloads", "delete_pod", "DELETE", f"{P}/pods/<name>"),
+    ("volume_claims", "view", "GET", f"{P}/volume-claims"),
+    ("volume_claims", "create", "POST", f"{P}/volume-claims"),
+    ("volume_claims", "edit_yaml", "PUT", f"{P}/volume-claims/<name>/yaml"),
+    ("volume_claims", "delete", "DELETE", f"{P}/volume-claims/<name>"),
+    ("config", "view", "GET", f"{P}/config"),
+    ("config", "create", "POST", f"{P}/config"),
+    ("config", "update", "PUT", f"{P}/config/<name>"),
+    ("config", "edit_yaml", "PUT", f"{P}/config/<name>/yaml"),
+    ("config", "delete", "DELETE", f"{P}/config/<name>"),
+    ("network", "view", "GET", f"{P}/services"),
+    ("network", "create", "POST", f"{P}/services"),
+    ("network", "update", "PUT", f"{P}/services/<name>"),
+    ("network", "edit_yaml", "PUT", f"{P}/services/<name>/yaml"),
+    ("network", "delete", "DELETE", f"{P}/services/<name>"),
+    ("custom_resources", "view", "GET", f"{P}/custom-resources"),
+    ("custom_resources", "import_cr", "POST", f"{P}/custom-resources"),
+    ("custom_resources", "delete_cr", "DELETE", f"{P}/custom-resources/<name>"),
+)

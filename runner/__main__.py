@@ -1,0 +1,73 @@
+"""`python -m runner [service ...]`: migrate and run services and the gateway.
+
+With no names every service and the gateway run in this one process (the embedded default of
+`make run`); with names only those run, so a deployment can give each service its own process.
+SIGINT or SIGTERM stops the containers gracefully.
+"""
+
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+from importlib import import_module  # noqa: E402
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from shared.config import Settings, nameko_config  # noqa: E402
+from shared.db import MIGRATED_SERVICES, migrate  # noqa: E402
+from shared.logging import setup_logging  # noqa: E402
+
+logger = logging.getLogger("runner")
+
+# name -> "module:Class"
+SERVICES = {
+    "auth": "services.auth.service:AuthService",
+    "quota": "services.quota.service:QuotaService",
+    "gateway": "gateway.service:GatewayService",
+}
+
+
+def load(name: str) -> type:
+    module, _, cls = SERVICES[name].partition(":")
+    return getattr(import_module(module), cls)  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("services", nargs="*", choices=[*SERVICES, []], default=[])
+    parser.add_argument("--no-migrate", action="store_true", help="skip database migrations")
+    args = parser.parse_args()
+    names = args.services or list(SERVICES)
+
+    settings = Settings.from_env()
+    setup_logging(settings.log_format, settings.log_level)
+    if not args.no_migrate:
+        for name in names:
+            if name in MIGRATED_SERVICES:
+                migrate(name)
+
+    runner = ServiceRunner(nameko_config())
+    for name in names:
+        runner.add_service(load(name))
+
+    def _stop(signum: int, _frame: object) -> None:
+        logger.info("signal %d: stopping", signum)
+        eventlet.spawn(runner.stop)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runner.start()
+    logger.info(
+        "running %s; gateway on http://%s:%d", ", ".join(names),
+        settings.gateway_host, settings.gateway_port,
+    )
+    runner.wait()
+
+
+if __name__ == "__main__":
+    main()
