@@ -5,6 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+run: install
+	bash deploy/local/run.sh
+
+stop:
+	bash deploy/local/stop.sh
+
 .PHONY: install run stop test test-unit test-interface test-e2e lint format bench servers-up servers-down migrate
 
 install: $(STAMP)
@@ -14,6 +20,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
+
+# The tests need RabbitMQ, PostgreSQL and the local cluster: `make test` starts all three.
+# pytest's exit code 5 (no test collected) is turned into a failure.
+PYTEST_ARGS ?=
+TEST_ENV := SCS_TEST_POSTGRES_URL=postgresql://scs:scs@127.0.0.1:5432/scs_test
+
+test: install servers-up cluster-up
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
+
+test-unit: install
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+test-interface: install servers-up
+	$(TEST_ENV) $(BIN)/pytest tests/interface $(PYTEST_ARGS)
+
+test-e2e: install servers-up cluster-up
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 servers-up:
 	bash deploy/local/servers.sh up
@@ -35,3 +59,6 @@ format: install
 	$(BIN)/ruff check --fix shared services gateway tests
 
 -include deploy/cluster/Makefile.inc
+
+bench: install servers-up
+	$(BIN)/python -m bench

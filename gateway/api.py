@@ -7,7 +7,8 @@ the handler in the request pipeline, in this order:
 2. body: at most SCS_MAX_BODY_BYTES, valid JSON, an object;
 3. authentication: `Authorization: Bearer <token>` checked by the auth service;
 4. authorisation: the route's (area, action) cell of the permission matrix, for the project
-   named in the path (or cluster-wide), decided by the auth service;
+   named in the path (or cluster-wide), decided by the auth service — before validation, so
+   a caller without the right learns nothing about the input's shape;
 5. validation: body and query string against the route's schemas (unknown fields refused);
 6. the handler, which calls the owning service and returns a JSON-ready value.
 
@@ -185,23 +186,27 @@ def route(
             self.call_context.set(request_id=request_id)
             call = ApiCall(request=request, request_id=request_id, path=path_values)
 
-            raw_body = _read_json(request, max_bytes) if spec.body is not None else None
             if not spec.public:
                 call.principal = self.auth.authenticate(_bearer_token(request))
                 self.call_context.set(actor=call.user_id)
-            if spec.body is not None:
-                call.body = load(spec.body, raw_body, location="body")
-            if spec.query is not None:
-                call.query = load(spec.query, request.args.to_dict(), location="query")
+            raw_body = _read_json(request, max_bytes) if spec.body is not None else None
             if spec.area is not None:
-                department_id = call.body.get(spec.scope_from_body) if spec.scope_from_body else None
+                # Authorise before validating: a caller without the right learns nothing
+                # about the shape of the input.
+                department_id = None
+                if spec.scope_from_body and isinstance(raw_body, dict):
+                    department_id = raw_body.get(spec.scope_from_body)
                 self.auth.authorize(
                     call.user_id,
                     spec.area,
                     spec.action,
                     project_id=path_values.get("project_id"),
-                    department_id=department_id,
+                    department_id=department_id if isinstance(department_id, str) else None,
                 )
+            if spec.body is not None:
+                call.body = load(spec.body, raw_body, location="body")
+            if spec.query is not None:
+                call.query = load(spec.query, request.args.to_dict(), location="query")
 
             result = handler(self, call)
             logger.info("%s %s -> %s", spec.method, request.path, spec.status)

@@ -14,35 +14,26 @@ eventlet.monkey_patch()
 import argparse  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
-from importlib import import_module  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from shared.config import Settings, nameko_config  # noqa: E402
 from shared.db import MIGRATED_SERVICES, migrate  # noqa: E402
 from shared.logging import setup_logging  # noqa: E402
+from runner.embedded import SERVICES, service_class  # noqa: E402
 
 logger = logging.getLogger("runner")
-
-# name -> "module:Class"
-SERVICES = {
-    "auth": "services.auth.service:AuthService",
-    "quota": "services.quota.service:QuotaService",
-    "gateway": "gateway.service:GatewayService",
-}
-
-
-def load(name: str) -> type:
-    module, _, cls = SERVICES[name].partition(":")
-    return getattr(import_module(module), cls)  # type: ignore[no-any-return]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("services", nargs="*", choices=[*SERVICES, []], default=[])
+    parser.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(SERVICES))
     parser.add_argument("--no-migrate", action="store_true", help="skip database migrations")
     args = parser.parse_args()
     names = args.services or list(SERVICES)
+    unknown = sorted(set(names) - set(SERVICES))
+    if unknown:
+        parser.error(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(SERVICES)}")
 
     settings = Settings.from_env()
     setup_logging(settings.log_format, settings.log_level)
@@ -53,7 +44,7 @@ def main() -> None:
 
     runner = ServiceRunner(nameko_config())
     for name in names:
-        runner.add_service(load(name))
+        runner.add_service(service_class(name))
 
     def _stop(signum: int, _frame: object) -> None:
         logger.info("signal %d: stopping", signum)

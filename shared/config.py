@@ -76,7 +76,6 @@ def nameko_config(service_names: list[str] | None = None) -> dict:
     return {
         "AMQP_URI": settings.amqp_uri,
         "WEB_SERVER_ADDRESS": f"{settings.gateway_host}:{settings.gateway_port}",
-        "rpc_exchange": "scs-rpc",
         "max_workers": _int("SCS_MAX_WORKERS", 10),
         "parent_calls_tracked": 10,
         "SERIALIZER": "json",

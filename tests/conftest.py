@@ -57,28 +57,46 @@ def postgres_admin_url() -> str:
     return POSTGRES_URL
 
 
+class DatabaseFactory:
+    """Creates empty PostgreSQL databases and drops them all on `drop_all`."""
+
+    def __init__(self, admin_url: str) -> None:
+        import sqlalchemy
+
+        self.admin_url = admin_url
+        self.admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.created: list[tuple[str, str]] = []
+
+    def create(self) -> str:
+        name = f"scs_t_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        parts = urlsplit(self.admin_url)
+        url = urlunsplit(parts._replace(path=f"/{name}"))
+        self.created.append((name, url))
+        return url
+
+    def drop_all(self) -> None:
+        from shared import db
+
+        for name, url in self.created:
+            engine = db._engines.pop(url, None)
+            if engine is not None:
+                engine.dispose()
+            with self.admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+        self.admin.dispose()
+
+
 @pytest.fixture
 def postgres_url(postgres_admin_url: str) -> Iterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""
-    import sqlalchemy
-
-    name = f"scs_t_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(postgres_admin_url)
-    url = urlunsplit(parts._replace(path=f"/{name}"))
+    factory = DatabaseFactory(postgres_admin_url)
     try:
-        yield url
+        yield factory.create()
     finally:
-        from shared import db
-
-        engine = db._engines.pop(url, None)
-        if engine is not None:
-            engine.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        factory.drop_all()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 #
 #   deploy/local/servers.sh up     install if needed, start, create the test vhost and databases
 #   deploy/local/servers.sh down   stop what `up` started
-#   deploy/local/servers.sh rabbitmq|postgres   only that one
+#   deploy/local/servers.sh rabbitmq|postgres|down-rabbitmq   only that one
 #
 # Both listen on loopback only. PostgreSQL gets a role `scs` (password `scs`) and one database
 # per service; RabbitMQ gets the vhost `scs-test` for the tests (services left running on `/`
@@ -107,6 +107,7 @@ case "${1:-up}" in
   up) rabbitmq_up; postgres_up ;;
   down) rabbitmq_down; postgres_down ;;
   rabbitmq) rabbitmq_up ;;
+  down-rabbitmq) rabbitmq_down ;;
   postgres) postgres_up ;;
   *) echo "usage: $0 up|down|rabbitmq|postgres" >&2; exit 2 ;;
 esac

@@ -1,0 +1,215 @@
+"""The gateway's HTTP contract: tokens, bad input, errors, request ids, health, OpenAPI.
+
+Runs against the real suite of tests/interface/gateway/conftest.py (nothing mocked).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from tests.interface.gateway.conftest import Client
+
+pytestmark = pytest.mark.interface
+
+USERS = "/api/v1/users"
+
+
+def _quota_path(world: dict) -> str:
+    return f"/api/v1/projects/{world['projects']['own']}/quota"
+
+
+def test_health_and_readiness(client: Client) -> None:
+    assert client.call("GET", "/healthz").status == 200
+    ready = client.call("GET", "/readyz")
+    assert ready.status == 200, ready.body
+    assert ready.body["checks"] == {"auth": "ok", "quota": "ok"}
+
+
+def test_openapi_document_lists_every_route(client: Client) -> None:
+    from gateway.api import ROUTES
+
+    reply = client.call("GET", "/api/v1/openapi.json")
+    assert reply.status == 200
+    assert reply.body["openapi"].startswith("3.")
+    assert len(reply.body["paths"]) >= len({r.path for r in ROUTES})
+    login = reply.body["paths"]["/api/v1/auth/login"]["post"]
+    assert "requestBody" in login
+
+
+def test_request_id_is_echoed_or_made(client: Client) -> None:
+    echoed = client.call("GET", "/healthz", headers={"X-Request-Id": "abc-123"})
+    assert echoed.headers["X-Request-Id"] == "abc-123"
+    made = client.call("GET", "/api/v1/auth/whoami")
+    assert made.status == 401
+    assert len(made.headers["X-Request-Id"]) == 32
+
+
+def test_missing_or_wrong_token_is_401(client: Client) -> None:
+    for headers in ({}, {"Authorization": "Bearer scs_nope"}, {"Authorization": "Basic x"}):
+        reply = client.call("GET", "/api/v1/auth/whoami", headers=headers)
+        assert reply.status == 401, reply.body
+        assert reply.body["code"].startswith(("unauthenticated", "invalid", "token"))
+
+
+def test_revoked_token_is_401(client: Client, admin_token: str) -> None:
+    created = client.call("POST", "/api/v1/auth/tokens", token=admin_token,
+                          json_body={"name": "ci", "ttl_seconds": 3600})
+    assert created.status == 201, created.body
+    token = created.body["token"]
+    assert client.call("GET", "/api/v1/auth/whoami", token=token).status == 200
+    revoked = client.call("DELETE", f"/api/v1/auth/tokens/{created.body['token_id']}",
+                          token=admin_token)
+    assert revoked.status == 200, revoked.body
+    after = client.call("GET", "/api/v1/auth/whoami", token=token)
+    assert after.status == 401 and after.code == "token_revoked", after.body
+
+
+def test_expired_token_is_401(client: Client, suite_config: dict[str, Any], world: dict) -> None:
+    # The HTTP API refuses TTLs under a minute, so the short-lived token is made over RPC.
+    with ServiceRpcProxy("auth", suite_config) as auth:
+        token = auth.create_api_token(world["users"]["plain-user"], "short", 1)["token"]
+    assert client.call("GET", "/api/v1/auth/whoami", token=token).status == 200
+    time.sleep(1.5)
+    reply = client.call("GET", "/api/v1/auth/whoami", token=token)
+    assert reply.status == 401 and reply.code == "token_expired", reply.body
+
+
+def test_wrong_password_is_401_without_saying_which(client: Client) -> None:
+    unknown = client.call("POST", "/api/v1/auth/login",
+                          json_body={"username": "nobody", "password": "whatever-1"})
+    wrong = client.call("POST", "/api/v1/auth/login",
+                        json_body={"username": "admin", "password": "whatever-1"})
+    assert unknown.status == wrong.status == 401
+    assert unknown.code == wrong.code
+    assert unknown.body["message"] == wrong.body["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"password": "long-enough-1"}, "username"),
+        ({"username": "newbie"}, "password"),
+        ({"username": "newbie", "password": "long-enough-1", "role": "god"}, "role"),
+        ({"username": 42, "password": "long-enough-1"}, "username"),
+        ({"username": "newbie", "password": ["x"]}, "password"),
+        ({"username": "Bad Name!", "password": "long-enough-1"}, "username"),
+        ({"username": "newbie", "password": "short"}, "password"),
+        ({"username": "newbie", "password": "long-enough-1", "is_cloud_admin": "yes-ish"},
+         "is_cloud_admin"),
+    ],
+)
+def test_bad_user_input_is_400_naming_the_field(
+    client: Client, admin_token: str, body: dict, field: str
+) -> None:
+    before = client.call("GET", USERS, token=admin_token, params={"limit": 500}).body["total"]
+    reply = client.call("POST", USERS, token=admin_token, json_body=body)
+    assert reply.status == 400, reply.body
+    assert reply.code == "validation_failed"
+    assert field in reply.body["details"]["fields"]
+    after = client.call("GET", USERS, token=admin_token, params={"limit": 500}).body["total"]
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    ("limits", "field"),
+    [
+        ({"cpu": "-1"}, "limits.cpu"),
+        ({"cpu": -2}, "limits.cpu"),
+        ({"memory": "lots"}, "limits.memory"),
+        ({"memory": "9999999999Ei"}, "limits.memory"),
+        ({"gpu": "1.5"}, "limits.gpu"),
+        ({"gpu": True}, "limits.gpu"),
+        ({"bananas": 3}, "limits"),
+        ({"cpu": None}, "limits.cpu"),
+    ],
+)
+def test_bad_quota_is_400_and_nothing_is_half_written(
+    client: Client, admin_token: str, world: dict, limits: dict, field: str
+) -> None:
+    path = _quota_path(world)
+    good = client.call("PUT", path, token=admin_token, json_body={"limits": {"cpu": "4"}})
+    assert good.status == 200, good.body
+    # One good resource next to one bad: nothing of the request may be applied.
+    reply = client.call(
+        "PUT", path, token=admin_token, json_body={"limits": {"cpu": "8", **limits}}
+    )
+    assert reply.status == 400, reply.body
+    assert any(key.startswith(field) for key in _flatten(reply.body["details"]["fields"]))
+    usage = client.call("GET", path, token=admin_token).body
+    assert usage["resources"]["cpu"]["limit"] == 4000
+
+
+def _flatten(fields: dict, prefix: str = "") -> list[str]:
+    names = []
+    for key, value in fields.items():
+        name = f"{prefix}{key}"
+        names.append(name)
+        if isinstance(value, dict):
+            names.extend(_flatten(value, f"{name}."))
+    return names
+
+
+def test_quota_quantities_are_exact(client: Client, admin_token: str, world: dict) -> None:
+    path = _quota_path(world)
+    reply = client.call("PUT", path, token=admin_token, json_body={"limits": {
+        "cpu": "2500m", "memory": "8Gi", "gpu": 2, "storage.capacity": "100Gi",
+        "count.pods": 50,
+    }})
+    assert reply.status == 200, reply.body
+    resources = client.call("GET", path, token=admin_token).body["resources"]
+    assert resources["cpu"]["limit"] == 2500
+    assert resources["memory"]["limit"] == 8 * 2**30
+    assert resources["storage.capacity"]["limit"] == 100 * 2**30
+    assert resources["count.pods"]["limit"] == 50
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{not json", b"[1, 2", b"\xff\xfe", b'"a string"', b"[]", b"12"],
+)
+def test_malformed_or_non_object_json_is_400(client: Client, admin_token: str, raw: bytes) -> None:
+    reply = client.call("POST", USERS, token=admin_token, data=raw)
+    assert reply.status == 400, reply.body
+    assert reply.code in ("malformed_json", "validation_failed")
+    assert reply.body["details"]["location"] == "body"
+
+
+def test_oversized_body_is_refused(client: Client, admin_token: str) -> None:
+    huge = b'{"username": "' + b"a" * (2 * 1024 * 1024) + b'", "password": "long-enough-1"}'
+    reply = client.call("POST", USERS, token=admin_token, data=huge)
+    assert reply.status == 413, reply.body
+    assert reply.code == "payload_too_large"
+    assert reply.body["details"]["location"] == "body"
+
+
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "x"}, {"offset": "-1"},
+                                    {"limit": "100000"}, {"sort": "name"}])
+def test_bad_pagination_is_400(client: Client, admin_token: str, params: dict) -> None:
+    reply = client.call("GET", USERS, token=admin_token, params=params)
+    assert reply.status == 400, reply.body
+    assert reply.body["details"]["location"] == "query"
+
+
+def test_pagination_pages_through_users(client: Client, admin_token: str, world: dict) -> None:
+    first = client.call("GET", USERS, token=admin_token, params={"limit": 2, "offset": 0}).body
+    second = client.call("GET", USERS, token=admin_token, params={"limit": 2, "offset": 2}).body
+    assert len(first["items"]) == 2 and first["total"] >= 6
+    assert not {u["id"] for u in first["items"]} & {u["id"] for u in second["items"]}
+
+
+def test_unknown_path_and_unknown_project_are_json_404(client: Client, admin_token: str) -> None:
+    reply = client.call("GET", "/api/v1/nothing-here", token=admin_token)
+    assert reply.status == 404 and reply.code == "not_found"
+    missing = client.call("GET", "/api/v1/projects/no-such-project", token=admin_token)
+    assert missing.status == 404, missing.body
+
+
+def test_duplicate_user_is_409(client: Client, admin_token: str) -> None:
+    body = {"username": "twice", "password": "long-enough-1"}
+    assert client.call("POST", USERS, token=admin_token, json_body=body).status == 201
+    again = client.call("POST", USERS, token=admin_token, json_body=body)
+    assert again.status == 409, again.body

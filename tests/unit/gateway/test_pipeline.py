@@ -1,0 +1,110 @@
+"""The gateway's request pipeline, one service method at a time.
+
+Faked: the auth and quota RPC proxies and the call-context dependency are nameko
+`worker_factory` mocks; requests are werkzeug test requests, not HTTP. The order of the
+pipeline (authenticate, authorise, validate, call) is what is under test.
+"""
+
+import json
+
+import pytest
+from nameko.testing.services import worker_factory
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from gateway.errors import ApiError
+from gateway.service import GatewayService
+from shared.errors import Forbidden, NotImplementedYet, Unauthenticated, ValidationFailed
+
+PRINCIPAL = {"user_id": "u1", "username": "ann", "is_cloud_admin": False, "token_id": "t1"}
+
+
+def _request(method, path, body=None, token="scs_x", raw=None, query=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+    builder = EnvironBuilder(method=method, path=path, data=data, headers=headers,
+                             query_string=query, content_type="application/json")
+    request = Request(builder.get_environ())
+    request.environ["scs.request_id"] = "rid-1"
+    return request
+
+
+@pytest.fixture
+def gateway():
+    service = worker_factory(GatewayService)
+    service.auth.authenticate.return_value = PRINCIPAL
+    return service
+
+
+def test_authorises_the_matrix_cell_for_the_path_project(gateway):
+    gateway.quota.usage.return_value = {"project_id": "p1", "resources": {}}
+    response = gateway.get_quota(_request("GET", "/api/v1/projects/p1/quota"), project_id="p1")
+    assert response.status_code == 200
+    gateway.auth.authorize.assert_called_once_with(
+        "u1", "quota", "view", project_id="p1", department_id=None
+    )
+    gateway.call_context.set.assert_any_call(actor="u1")
+
+
+def test_denied_callers_never_reach_validation_or_the_service(gateway):
+    gateway.auth.authorize.side_effect = Forbidden("no")
+    with pytest.raises(Forbidden):
+        gateway.set_quota(
+            _request("PUT", "/api/v1/projects/p1/quota", {"limits": {"cpu": "bad"}}),
+            project_id="p1",
+        )
+    gateway.quota.set_limits.assert_not_called()
+
+
+def test_missing_token_is_unauthenticated(gateway):
+    with pytest.raises(Unauthenticated):
+        gateway.whoami(_request("GET", "/api/v1/auth/whoami", token=None))
+    gateway.auth.authenticate.assert_not_called()
+
+
+def test_quantities_reach_the_service_as_exact_integers(gateway):
+    gateway.quota.set_limits.return_value = {}
+    gateway.set_quota(
+        _request("PUT", "/api/v1/projects/p1/quota",
+                 {"limits": {"cpu": "1500m", "memory": "1Gi", "count.pods": 10}}),
+        project_id="p1",
+    )
+    gateway.quota.set_limits.assert_called_once_with(
+        "p1", {"cpu": 1500, "memory": 2**30, "count.pods": 10}, "u1"
+    )
+
+
+def test_unknown_fields_are_refused_with_their_name(gateway):
+    with pytest.raises(ValidationFailed) as caught:
+        gateway.create_department(
+            _request("POST", "/api/v1/departments", {"name": "ok", "colour": "red"})
+        )
+    assert "colour" in caught.value.details["fields"]
+    gateway.auth.create_department.assert_not_called()
+
+
+def test_malformed_json_is_an_api_error(gateway):
+    with pytest.raises(ApiError) as caught:
+        gateway.create_department(_request("POST", "/api/v1/departments", raw="{oops"))
+    assert caught.value.http_status == 400
+    assert caught.value.code == "malformed_json"
+
+
+def test_the_department_scope_comes_from_the_body(gateway):
+    gateway.auth.create_project.return_value = {"id": "p9"}
+    gateway.create_project(
+        _request("POST", "/api/v1/projects", {"name": "web", "department_id": "d1"})
+    )
+    gateway.auth.authorize.assert_called_once_with(
+        "u1", "tenancy", "create_project", project_id=None, department_id="d1"
+    )
+
+
+def test_planned_routes_authorise_then_answer_not_implemented(gateway):
+    with pytest.raises(NotImplementedYet):
+        gateway.planned_workloads_view(
+            _request("GET", "/api/v1/projects/p1/workloads"), project_id="p1"
+        )
+    gateway.auth.authorize.assert_called_once_with(
+        "u1", "workloads", "view", project_id="p1", department_id=None
+    )
