@@ -28,9 +28,7 @@ from bench import gateway_bench, quota_bench, rpc_bench  # noqa: E402
 from runner.embedded import embedded_suite  # noqa: E402
 
 MANAGEMENT = "http://127.0.0.1:15672/api"
-POSTGRES = os.environ.get(
-    "SCS_BENCH_POSTGRES_URL", "postgresql://scs:scs@127.0.0.1:5432/scs_test"
-)
+POSTGRES = os.environ.get("SCS_BENCH_POSTGRES_URL", "postgresql://scs:scs@127.0.0.1:5432/scs_test")
 RESULTS = os.environ.get("SCS_BENCH_RESULTS", "bench-results.json")
 
 
@@ -39,8 +37,12 @@ def vhost():
     name = f"scs-bench-{uuid.uuid4().hex[:8]}"
     auth = ("guest", "guest")
     requests.put(f"{MANAGEMENT}/vhosts/{name}", auth=auth, timeout=10).raise_for_status()
-    requests.put(f"{MANAGEMENT}/permissions/{name}/guest", auth=auth, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    requests.put(
+        f"{MANAGEMENT}/permissions/{name}/guest",
+        auth=auth,
+        timeout=10,
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+    ).raise_for_status()
     try:
         yield f"pyamqp://guest:guest@127.0.0.1:5672/{name}"
     finally:
@@ -74,8 +76,7 @@ def database(tag: str):
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     headers = ["benchmark", "metric", "value", "baseline", "baseline_value", "ratio"]
-    table = [[str(row.get(h) if row.get(h) is not None else "-") for h in headers]
-             for row in rows]
+    table = [[str(row.get(h) if row.get(h) is not None else "-") for h in headers] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     print(line)
@@ -103,9 +104,14 @@ def main() -> int:
         with embedded_suite(["auth", "quota", "gateway"], config):
             bootstrap_admin(config["AUTH_DATABASE_URL"], "bench-admin", "bench-password-1")
             base = f"http://{config['WEB_SERVER_ADDRESS']}"
-            login = requests.post(f"{base}/api/v1/auth/login", timeout=10, json={
-                "username": "bench-admin", "password": "bench-password-1",
-            })
+            login = requests.post(
+                f"{base}/api/v1/auth/login",
+                timeout=10,
+                json={
+                    "username": "bench-admin",
+                    "password": "bench-password-1",
+                },
+            )
             login.raise_for_status()
             rows += gateway_bench.run(base, login.json()["token"])
 

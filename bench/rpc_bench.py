@@ -48,8 +48,9 @@ def _nameko_samples(amqp_uri: str) -> list[float]:
 
 def _kombu_samples(amqp_uri: str) -> list[float]:
     exchange = Exchange("bench-raw", type="direct", durable=False, auto_delete=True)
-    request_queue = Queue("bench-raw-requests", exchange, routing_key="echo",
-                          auto_delete=True, durable=False)
+    request_queue = Queue(
+        "bench-raw-requests", exchange, routing_key="echo", auto_delete=True, durable=False
+    )
     stop = eventlet.event.Event()
 
     def responder() -> None:
@@ -57,9 +58,12 @@ def _kombu_samples(amqp_uri: str) -> list[float]:
             producer = Producer(channel)
 
             def reply(body: Any, message: Any) -> None:
-                producer.publish(body, routing_key=message.properties["reply_to"],
-                                 correlation_id=message.properties["correlation_id"],
-                                 serializer="json")
+                producer.publish(
+                    body,
+                    routing_key=message.properties["reply_to"],
+                    correlation_id=message.properties["correlation_id"],
+                    serializer="json",
+                )
                 message.ack()
 
             with Consumer(channel, [request_queue], callbacks=[reply]):
@@ -74,8 +78,9 @@ def _kombu_samples(amqp_uri: str) -> list[float]:
     samples: list[float] = []
     try:
         with Connection(amqp_uri) as conn, conn.channel() as channel:
-            reply_queue = Queue(f"bench-reply-{uuid.uuid4().hex}", exclusive=True,
-                                auto_delete=True, durable=False)
+            reply_queue = Queue(
+                f"bench-reply-{uuid.uuid4().hex}", exclusive=True, auto_delete=True, durable=False
+            )
             reply_queue(channel).declare()
             producer = Producer(channel, exchange=exchange)
             answers: dict[str, Any] = {}
@@ -88,8 +93,13 @@ def _kombu_samples(amqp_uri: str) -> list[float]:
                 for i in range(CALLS + 1):
                     correlation = uuid.uuid4().hex
                     started = time.perf_counter()
-                    producer.publish({"i": i}, routing_key="echo", reply_to=reply_queue.name,
-                                     correlation_id=correlation, serializer="json")
+                    producer.publish(
+                        {"i": i},
+                        routing_key="echo",
+                        reply_to=reply_queue.name,
+                        correlation_id=correlation,
+                        serializer="json",
+                    )
                     while correlation not in answers:
                         conn.drain_events(timeout=10)
                     if i:  # the first call is the warm-up

@@ -150,9 +150,7 @@ def _bearer_token(request: Request) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated(
-            "a bearer token is required", {"header": "Authorization"}
-        )
+        raise Unauthenticated("a bearer token is required", {"header": "Authorization"})
     return token.strip()
 
 
@@ -173,7 +171,17 @@ def route(
 ) -> Callable[[Callable[..., Any]], Any]:
     """Declare an endpoint; see the module docstring for the pipeline it runs."""
     spec = Route(
-        method, path, summary, tag, area, action, body, query, response, status, public,
+        method,
+        path,
+        summary,
+        tag,
+        area,
+        action,
+        body,
+        query,
+        response,
+        status,
+        public,
         scope_from_body,
     )
     ROUTES.append(spec)

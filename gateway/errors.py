@@ -33,7 +33,9 @@ class ApiError(ScsError):
         self.code = code  # type: ignore[misc]
 
 
-def json_response(status: int, body: Any, request_id: str, headers: dict | None = None) -> Response:
+def json_response(
+    status: int, body: Any, request_id: str, headers: dict | None = None
+) -> Response:
     all_headers = {"X-Request-Id": request_id, **(headers or {})}
     return Response(
         json.dumps(body, default=str),

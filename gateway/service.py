@@ -1,36 +1,36 @@
-"""GatewayService: the HTTP API under /api/v1, every endpoint declared with `route`.
+"""GatewayService: the HTTP API under /api/v1.
 
-Handlers are thin: the pipeline in gateway/api.py has already authenticated, authorised and
-validated; a handler calls the owning service and returns its answer.
+Endpoints live in gateway/routes/, one mixin per area; this class combines them and declares
+the RPC proxies they use. Handlers are thin: the pipeline in gateway/api.py has already
+authenticated, authorised and validated; a handler calls the owning service and returns its
+answer.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
-from gateway import schemas
-from gateway.api import ApiCall, CallContext, api_http, route
+from gateway.api import CallContext, api_http
 from gateway.errors import json_response
 from gateway.openapi import openapi_document
-from gateway.planned import PLANNED_ROUTES
-from shared.errors import NotFound, NotImplementedYet
-from shared.schemas import PageQuerySchema
+from gateway.routes.planned import PlannedRoutes
+from gateway.routes.quota import QuotaRoutes
+from gateway.routes.tenancy import TenancyRoutes
+from shared.errors import NotFound
 
-V1 = "/api/v1"
+# Services /readyz asks; each answers the `health` RPC.
+BACKING_SERVICES = ("auth", "quota")
 
 
-class GatewayService:
+class GatewayService(TenancyRoutes, QuotaRoutes, PlannedRoutes):
     name = "gateway"
 
     auth = RpcProxy("auth")
     quota = RpcProxy("quota")
     call_context = CallContext()
-
-    # -- health ---------------------------------------------------------------------------
 
     @api_http("GET", "/healthz")
     def healthz(self, request: Request) -> Response:
@@ -41,7 +41,7 @@ class GatewayService:
     def readyz(self, request: Request) -> Response:
         """Readiness: every backing service answers an RPC."""
         checks: dict[str, str] = {}
-        for name in ("auth", "quota"):
+        for name in BACKING_SERVICES:
             try:
                 getattr(self, name).health()
                 checks[name] = "ok"
@@ -54,159 +54,10 @@ class GatewayService:
             request.environ["scs.request_id"],
         )
 
-    @api_http("GET", f"{V1}/openapi.json")
+    @api_http("GET", "/api/v1/openapi.json")
     def openapi(self, request: Request) -> Response:
         return Response(json.dumps(openapi_document()), mimetype="application/json")
-
-    # -- authentication -------------------------------------------------------------------
-
-    @route("POST", f"{V1}/auth/login", summary="Exchange a password for a token",
-           tag="auth", body=schemas.LoginSchema(), response=schemas.TokenSchema(),
-           public=True, status=201)
-    def login(self, call: ApiCall) -> Any:
-        return self.auth.login(
-            call.body["username"], call.body["password"], call.body.get("ttl_seconds")
-        )
-
-    @route("GET", f"{V1}/auth/whoami", summary="The caller's identity", tag="auth")
-    def whoami(self, call: ApiCall) -> Any:
-        return call.principal
-
-    @route("POST", f"{V1}/auth/tokens", summary="Create an API token for scripts", tag="auth",
-           body=schemas.ApiTokenSchema(), response=schemas.TokenSchema(), status=201)
-    def create_api_token(self, call: ApiCall) -> Any:
-        return self.auth.create_api_token(
-            call.user_id, call.body["name"], call.body["ttl_seconds"]
-        )
-
-    @route("DELETE", f"{V1}/auth/tokens/<token_id>", summary="Revoke a token", tag="auth")
-    def revoke_token(self, call: ApiCall) -> Any:
-        return self.auth.revoke_token(call.user_id, call.path["token_id"])
-
-    # -- users and departments (cloud admin) ----------------------------------------------
-
-    @route("GET", f"{V1}/users", summary="List users", tag="tenancy",
-           area="tenancy", action="manage_users", query=PageQuerySchema())
-    def list_users(self, call: ApiCall) -> Any:
-        return self.auth.list_users(call.query["limit"], call.query["offset"])
-
-    @route("POST", f"{V1}/users", summary="Create a user", tag="tenancy",
-           area="tenancy", action="manage_users", body=schemas.CreateUserSchema(), status=201)
-    def create_user(self, call: ApiCall) -> Any:
-        return self.auth.create_user(call.user_id, **call.body)
-
-    @route("GET", f"{V1}/users/<user_id>", summary="Show a user", tag="tenancy",
-           area="tenancy", action="manage_users")
-    def get_user(self, call: ApiCall) -> Any:
-        return self.auth.get_user(call.path["user_id"])
-
-    @route("POST", f"{V1}/users/<user_id>/disable", summary="Disable a user", tag="tenancy",
-           area="tenancy", action="manage_users")
-    def disable_user(self, call: ApiCall) -> Any:
-        return self.auth.disable_user(call.path["user_id"])
-
-    @route("GET", f"{V1}/departments", summary="List departments", tag="tenancy",
-           area="tenancy", action="manage_departments", query=PageQuerySchema())
-    def list_departments(self, call: ApiCall) -> Any:
-        return self.auth.list_departments(call.query["limit"], call.query["offset"])
-
-    @route("POST", f"{V1}/departments", summary="Create a department", tag="tenancy",
-           area="tenancy", action="manage_departments",
-           body=schemas.CreateDepartmentSchema(), status=201)
-    def create_department(self, call: ApiCall) -> Any:
-        return self.auth.create_department(call.body["name"], call.body["description"])
-
-    @route("POST", f"{V1}/departments/<department_id>/admins", summary="Add a department admin",
-           tag="tenancy", area="tenancy", action="manage_departments",
-           body=schemas.DepartmentAdminSchema(), status=201)
-    def add_department_admin(self, call: ApiCall) -> Any:
-        return self.auth.add_department_admin(call.path["department_id"], call.body["user_id"])
-
-    @route("DELETE", f"{V1}/departments/<department_id>/admins/<user_id>",
-           summary="Remove a department admin", tag="tenancy",
-           area="tenancy", action="manage_departments")
-    def remove_department_admin(self, call: ApiCall) -> Any:
-        return self.auth.remove_department_admin(call.path["department_id"], call.path["user_id"])
-
-    # -- projects and members -------------------------------------------------------------
-
-    @route("GET", f"{V1}/projects", summary="Projects the caller can see", tag="tenancy",
-           query=PageQuerySchema())
-    def list_projects(self, call: ApiCall) -> Any:
-        return self.auth.list_projects(call.user_id, call.query["limit"], call.query["offset"])
-
-    @route("POST", f"{V1}/projects", summary="Create a project in a department", tag="tenancy",
-           area="tenancy", action="create_project", body=schemas.CreateProjectSchema(),
-           scope_from_body="department_id", status=201)
-    def create_project(self, call: ApiCall) -> Any:
-        return self.auth.create_project(
-            call.body["name"], call.body["department_id"], call.body["description"]
-        )
-
-    @route("GET", f"{V1}/projects/<project_id>", summary="Show a project", tag="tenancy",
-           area="tenancy", action="view_project")
-    def get_project(self, call: ApiCall) -> Any:
-        return self.auth.get_project(call.path["project_id"])
-
-    @route("GET", f"{V1}/projects/<project_id>/members", summary="List members",
-           tag="tenancy", area="tenancy", action="view_project")
-    def list_members(self, call: ApiCall) -> Any:
-        return self.auth.list_members(call.path["project_id"])
-
-    @route("POST", f"{V1}/projects/<project_id>/members", summary="Add a member",
-           tag="tenancy", area="tenancy", action="manage_members",
-           body=schemas.AddMemberSchema(), status=201)
-    def add_member(self, call: ApiCall) -> Any:
-        return self.auth.add_member(
-            call.path["project_id"], call.body["user_id"], call.body["role"]
-        )
-
-    @route("DELETE", f"{V1}/projects/<project_id>/members/<user_id>", summary="Remove a member",
-           tag="tenancy", area="tenancy", action="manage_members")
-    def remove_member(self, call: ApiCall) -> Any:
-        return self.auth.remove_member(call.path["project_id"], call.path["user_id"])
-
-    @route("GET", f"{V1}/projects/<project_id>/permissions",
-           summary="What the caller may do in this project", tag="tenancy")
-    def permissions(self, call: ApiCall) -> Any:
-        return self.auth.permissions(call.user_id, call.path["project_id"])
-
-    # -- quota ----------------------------------------------------------------------------
-
-    @route("GET", f"{V1}/projects/<project_id>/quota",
-           summary="Limits and usage (requested and sandbox overhead apart)", tag="quota",
-           area="quota", action="view")
-    def get_quota(self, call: ApiCall) -> Any:
-        return self.quota.usage(call.path["project_id"])
-
-    @route("PUT", f"{V1}/projects/<project_id>/quota", summary="Set limits", tag="quota",
-           area="quota", action="set_limits", body=schemas.SetQuotaSchema())
-    def set_quota(self, call: ApiCall) -> Any:
-        self.auth.get_project(call.path["project_id"])  # 404 for a project that does not exist
-        return self.quota.set_limits(call.path["project_id"], call.body["limits"], call.user_id)
-
-    # -- anything else --------------------------------------------------------------------
 
     @api_http("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
     def unknown_path(self, request: Request, path: str) -> Response:
         raise NotFound(f"no endpoint {request.method} /{path}", {"path": f"/{path}"})
-
-
-def _planned(area: str, action: str) -> Any:
-    def handler(self: GatewayService, call: ApiCall) -> Any:
-        raise NotImplementedYet(
-            f"{area}.{action} is authorised, but its service is not built yet",
-            {"area": area, "action": action},
-        )
-
-    handler.__name__ = f"planned_{area}_{action}"
-    return handler
-
-
-for _area, _action, _method, _path in PLANNED_ROUTES:
-    setattr(
-        GatewayService,
-        f"planned_{_area}_{_action}",
-        route(_method, _path, summary=f"{_area}: {_action} (planned)", tag=_area,
-              area=_area, action=_action)(_planned(_area, _action)),
-    )

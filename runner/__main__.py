@@ -17,10 +17,10 @@ import signal  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
+from runner.embedded import SERVICES, service_class  # noqa: E402
 from shared.config import Settings, nameko_config  # noqa: E402
 from shared.db import MIGRATED_SERVICES, migrate  # noqa: E402
 from shared.logging import setup_logging  # noqa: E402
-from runner.embedded import SERVICES, service_class  # noqa: E402
 
 logger = logging.getLogger("runner")
 
@@ -54,8 +54,10 @@ def main() -> None:
     signal.signal(signal.SIGINT, _stop)
     runner.start()
     logger.info(
-        "running %s; gateway on http://%s:%d", ", ".join(names),
-        settings.gateway_host, settings.gateway_port,
+        "running %s; gateway on http://%s:%d",
+        ", ".join(names),
+        settings.gateway_host,
+        settings.gateway_port,
     )
     runner.wait()
 

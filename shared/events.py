@@ -42,9 +42,7 @@ class EventEnvelopeSchema(Schema):
         unknown = RAISE
 
     id = fields.UUID(required=True)
-    type = fields.String(
-        required=True, validate=validate.Regexp(r"^[a-z_]+(\.[a-z_]+)+$")
-    )
+    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+(\.[a-z_]+)+$"))
     occurred_at = fields.AwareDateTime(required=True, default_timezone=UTC)
     actor = fields.String(required=True)
     project = fields.String(allow_none=True, load_default=None)
@@ -96,7 +94,5 @@ class OutboxMixin:
 def record_event(session: Any, outbox_model: type, envelope: dict[str, Any]) -> None:
     """Add the event to the outbox in the caller's transaction."""
     session.add(
-        outbox_model(
-            event_id=envelope["id"], event_type=envelope["type"], payload=envelope
-        )
+        outbox_model(event_id=envelope["id"], event_type=envelope["type"], payload=envelope)
     )

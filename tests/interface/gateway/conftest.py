@@ -67,9 +67,14 @@ class Client:
         return Reply(response.status_code, body, dict(response.headers))
 
     def login(self, username: str, password: str) -> str:
-        reply = self.call("POST", "/api/v1/auth/login", json_body={
-            "username": username, "password": password,
-        })
+        reply = self.call(
+            "POST",
+            "/api/v1/auth/login",
+            json_body={
+                "username": username,
+                "password": password,
+            },
+        )
         assert reply.status == 201, reply.body
         return str(reply.body["token"])
 
@@ -133,29 +138,58 @@ def world(client: Client, admin_token: str) -> dict[str, Any]:
     password = "correct-horse-battery"
     users = {}
     for name in ("dept-admin", "proj-admin", "plain-user", "other-admin", "other-user"):
-        users[name] = _create(client, admin_token, "/api/v1/users", {
-            "username": name, "password": password,
-        })["id"]
+        users[name] = _create(
+            client,
+            admin_token,
+            "/api/v1/users",
+            {
+                "username": name,
+                "password": password,
+            },
+        )["id"]
     own_dept = _create(client, admin_token, "/api/v1/departments", {"name": "research"})["id"]
     other_dept = _create(client, admin_token, "/api/v1/departments", {"name": "finance"})["id"]
-    own = _create(client, admin_token, "/api/v1/projects", {
-        "name": "vision", "department_id": own_dept,
-    })["id"]
-    other = _create(client, admin_token, "/api/v1/projects", {
-        "name": "ledger", "department_id": other_dept,
-    })["id"]
-    _create(client, admin_token, f"/api/v1/departments/{own_dept}/admins", {
-        "user_id": users["dept-admin"],
-    })
+    own = _create(
+        client,
+        admin_token,
+        "/api/v1/projects",
+        {
+            "name": "vision",
+            "department_id": own_dept,
+        },
+    )["id"]
+    other = _create(
+        client,
+        admin_token,
+        "/api/v1/projects",
+        {
+            "name": "ledger",
+            "department_id": other_dept,
+        },
+    )["id"]
+    _create(
+        client,
+        admin_token,
+        f"/api/v1/departments/{own_dept}/admins",
+        {
+            "user_id": users["dept-admin"],
+        },
+    )
     for project, user, role in (
         (own, users["proj-admin"], "project_admin"),
         (own, users["plain-user"], "user"),
         (other, users["other-admin"], "project_admin"),
         (other, users["other-user"], "user"),
     ):
-        _create(client, admin_token, f"/api/v1/projects/{project}/members", {
-            "user_id": user, "role": role,
-        })
+        _create(
+            client,
+            admin_token,
+            f"/api/v1/projects/{project}/members",
+            {
+                "user_id": user,
+                "role": role,
+            },
+        )
     return {
         "users": users,
         "departments": {"own": own_dept, "other": other_dept},

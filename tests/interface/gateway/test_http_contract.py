@@ -56,13 +56,18 @@ def test_missing_or_wrong_token_is_401(client: Client) -> None:
 
 
 def test_revoked_token_is_401(client: Client, admin_token: str) -> None:
-    created = client.call("POST", "/api/v1/auth/tokens", token=admin_token,
-                          json_body={"name": "ci", "ttl_seconds": 3600})
+    created = client.call(
+        "POST",
+        "/api/v1/auth/tokens",
+        token=admin_token,
+        json_body={"name": "ci", "ttl_seconds": 3600},
+    )
     assert created.status == 201, created.body
     token = created.body["token"]
     assert client.call("GET", "/api/v1/auth/whoami", token=token).status == 200
-    revoked = client.call("DELETE", f"/api/v1/auth/tokens/{created.body['token_id']}",
-                          token=admin_token)
+    revoked = client.call(
+        "DELETE", f"/api/v1/auth/tokens/{created.body['token_id']}", token=admin_token
+    )
     assert revoked.status == 200, revoked.body
     after = client.call("GET", "/api/v1/auth/whoami", token=token)
     assert after.status == 401 and after.code == "token_revoked", after.body
@@ -79,10 +84,12 @@ def test_expired_token_is_401(client: Client, suite_config: dict[str, Any], worl
 
 
 def test_wrong_password_is_401_without_saying_which(client: Client) -> None:
-    unknown = client.call("POST", "/api/v1/auth/login",
-                          json_body={"username": "nobody", "password": "whatever-1"})
-    wrong = client.call("POST", "/api/v1/auth/login",
-                        json_body={"username": "admin", "password": "whatever-1"})
+    unknown = client.call(
+        "POST", "/api/v1/auth/login", json_body={"username": "nobody", "password": "whatever-1"}
+    )
+    wrong = client.call(
+        "POST", "/api/v1/auth/login", json_body={"username": "admin", "password": "whatever-1"}
+    )
     assert unknown.status == wrong.status == 401
     assert unknown.code == wrong.code
     assert unknown.body["message"] == wrong.body["message"]
@@ -98,8 +105,10 @@ def test_wrong_password_is_401_without_saying_which(client: Client) -> None:
         ({"username": "newbie", "password": ["x"]}, "password"),
         ({"username": "Bad Name!", "password": "long-enough-1"}, "username"),
         ({"username": "newbie", "password": "short"}, "password"),
-        ({"username": "newbie", "password": "long-enough-1", "is_cloud_admin": "yes-ish"},
-         "is_cloud_admin"),
+        (
+            {"username": "newbie", "password": "long-enough-1", "is_cloud_admin": "yes-ish"},
+            "is_cloud_admin",
+        ),
     ],
 )
 def test_bad_user_input_is_400_naming_the_field(
@@ -155,10 +164,20 @@ def _flatten(fields: dict, prefix: str = "") -> list[str]:
 
 def test_quota_quantities_are_exact(client: Client, admin_token: str, world: dict) -> None:
     path = _quota_path(world)
-    reply = client.call("PUT", path, token=admin_token, json_body={"limits": {
-        "cpu": "2500m", "memory": "8Gi", "gpu": 2, "storage.capacity": "100Gi",
-        "count.pods": 50,
-    }})
+    reply = client.call(
+        "PUT",
+        path,
+        token=admin_token,
+        json_body={
+            "limits": {
+                "cpu": "2500m",
+                "memory": "8Gi",
+                "gpu": 2,
+                "storage.capacity": "100Gi",
+                "count.pods": 50,
+            }
+        },
+    )
     assert reply.status == 200, reply.body
     resources = client.call("GET", path, token=admin_token).body["resources"]
     assert resources["cpu"]["limit"] == 2500
@@ -186,8 +205,10 @@ def test_oversized_body_is_refused(client: Client, admin_token: str) -> None:
     assert reply.body["details"]["location"] == "body"
 
 
-@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "x"}, {"offset": "-1"},
-                                    {"limit": "100000"}, {"sort": "name"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": "0"}, {"limit": "x"}, {"offset": "-1"}, {"limit": "100000"}, {"sort": "name"}],
+)
 def test_bad_pagination_is_400(client: Client, admin_token: str, params: dict) -> None:
     reply = client.call("GET", USERS, token=admin_token, params=params)
     assert reply.status == 400, reply.body

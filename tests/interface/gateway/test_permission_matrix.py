@@ -33,10 +33,26 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "workloads": {
         a: EVERYONE
         for a in (
-            "view", "create", "configure_containers", "scale", "rollback", "update_strategy",
-            "scaling_policy", "scheduling_policy", "network_settings", "labels", "edit_yaml",
-            "start_stop", "redeploy", "delete", "run_cronjob", "stop_cronjob",
-            "view_pod_yaml", "logs", "terminal", "delete_pod",
+            "view",
+            "create",
+            "configure_containers",
+            "scale",
+            "rollback",
+            "update_strategy",
+            "scaling_policy",
+            "scheduling_policy",
+            "network_settings",
+            "labels",
+            "edit_yaml",
+            "start_stop",
+            "redeploy",
+            "delete",
+            "run_cronjob",
+            "stop_cronjob",
+            "view_pod_yaml",
+            "logs",
+            "terminal",
+            "delete_pod",
         )
     },
     "volume_claims": {a: EVERYONE for a in ("view", "create", "edit_yaml", "delete")},
@@ -105,8 +121,10 @@ def test_every_cell_for_every_role(client: Client, world: dict[str, Any]) -> Non
                 )
                 allowed = expected_allowed(role, r.area, r.action, target)
                 if allowed:
-                    ok = reply.status not in (401, 403) and reply.status < 500 or (
-                        reply.status == 501 and reply.code == "not_implemented"
+                    ok = (
+                        reply.status not in (401, 403)
+                        and reply.status < 500
+                        or (reply.status == 501 and reply.code == "not_implemented")
                     )
                 else:
                     ok = reply.status == 403 and reply.code == "forbidden"
@@ -125,18 +143,36 @@ def test_every_cell_for_every_role(client: Client, world: dict[str, Any]) -> Non
 
 def test_create_project_is_scoped_to_the_department(client: Client, world: dict) -> None:
     dept_admin = world["tokens"]["department_admin"]
-    own = client.call("POST", "/api/v1/projects", token=dept_admin, json_body={
-        "name": "dept-admin-made", "department_id": world["departments"]["own"],
-    })
+    own = client.call(
+        "POST",
+        "/api/v1/projects",
+        token=dept_admin,
+        json_body={
+            "name": "dept-admin-made",
+            "department_id": world["departments"]["own"],
+        },
+    )
     assert own.status == 201, own.body
-    other = client.call("POST", "/api/v1/projects", token=dept_admin, json_body={
-        "name": "not-allowed-here", "department_id": world["departments"]["other"],
-    })
+    other = client.call(
+        "POST",
+        "/api/v1/projects",
+        token=dept_admin,
+        json_body={
+            "name": "not-allowed-here",
+            "department_id": world["departments"]["other"],
+        },
+    )
     assert other.status == 403 and other.code == "forbidden"
     for role in ("project_admin", "user"):
-        reply = client.call("POST", "/api/v1/projects", token=world["tokens"][role], json_body={
-            "name": f"by-{role.replace('_', '-')}", "department_id": world["departments"]["own"],
-        })
+        reply = client.call(
+            "POST",
+            "/api/v1/projects",
+            token=world["tokens"][role],
+            json_body={
+                "name": f"by-{role.replace('_', '-')}",
+                "department_id": world["departments"]["own"],
+            },
+        )
         assert reply.status == 403, (role, reply.body)
 
 

@@ -22,8 +22,14 @@ PRINCIPAL = {"user_id": "u1", "username": "ann", "is_cloud_admin": False, "token
 def _request(method, path, body=None, token="scs_x", raw=None, query=None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-    builder = EnvironBuilder(method=method, path=path, data=data, headers=headers,
-                             query_string=query, content_type="application/json")
+    builder = EnvironBuilder(
+        method=method,
+        path=path,
+        data=data,
+        headers=headers,
+        query_string=query,
+        content_type="application/json",
+    )
     request = Request(builder.get_environ())
     request.environ["scs.request_id"] = "rid-1"
     return request
@@ -65,8 +71,11 @@ def test_missing_token_is_unauthenticated(gateway):
 def test_quantities_reach_the_service_as_exact_integers(gateway):
     gateway.quota.set_limits.return_value = {}
     gateway.set_quota(
-        _request("PUT", "/api/v1/projects/p1/quota",
-                 {"limits": {"cpu": "1500m", "memory": "1Gi", "count.pods": 10}}),
+        _request(
+            "PUT",
+            "/api/v1/projects/p1/quota",
+            {"limits": {"cpu": "1500m", "memory": "1Gi", "count.pods": 10}},
+        ),
         project_id="p1",
     )
     gateway.quota.set_limits.assert_called_once_with(

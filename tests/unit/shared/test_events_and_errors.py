@@ -39,7 +39,14 @@ def _event(**overrides):
 def test_envelope_has_every_field():
     event = _event()
     assert set(event) == {
-        "id", "type", "occurred_at", "actor", "project", "resource", "data", "schema_version",
+        "id",
+        "type",
+        "occurred_at",
+        "actor",
+        "project",
+        "resource",
+        "data",
+        "schema_version",
     }
     uuid.UUID(event["id"])
     assert event["occurred_at"].endswith("+00:00")
@@ -87,7 +94,9 @@ def test_errors_cross_rpc_typed(error_type):
     assert received.message == "nope"
     assert received.details == {"field": ["bad"]}
     assert received.to_dict() == {
-        "code": error_type.code, "message": "nope", "details": {"field": ["bad"]},
+        "code": error_type.code,
+        "message": "nope",
+        "details": {"field": ["bad"]},
     }
 
 

@@ -7,7 +7,16 @@ from shared.quantity import bytes_of, cpu_millicores, format_bytes, format_milli
 
 @pytest.mark.parametrize(
     ("value", "millis"),
-    [("500m", 500), ("2", 2000), (2, 2000), ("0.25", 250), ("1.5", 1500), ("100m", 100), ("2500m", 2500), ("1e3", 1_000_000)],
+    [
+        ("500m", 500),
+        ("2", 2000),
+        (2, 2000),
+        ("0.25", 250),
+        ("1.5", 1500),
+        ("100m", 100),
+        ("2500m", 2500),
+        ("1e3", 1_000_000),
+    ],
 )
 def test_cpu(value, millis):
     assert cpu_millicores(value) == millis
@@ -15,8 +24,14 @@ def test_cpu(value, millis):
 
 @pytest.mark.parametrize(
     ("value", "count"),
-    [("4Gi", 4 * 2**30), ("160Mi", 160 * 2**20), ("1G", 10**9), ("128974848", 128974848),
-     ("1.5Gi", 3 * 2**29), ("1k", 1000)],
+    [
+        ("4Gi", 4 * 2**30),
+        ("160Mi", 160 * 2**20),
+        ("1G", 10**9),
+        ("128974848", 128974848),
+        ("1.5Gi", 3 * 2**29),
+        ("1k", 1000),
+    ],
 )
 def test_bytes(value, count):
     assert bytes_of(value) == count

@@ -8,6 +8,11 @@ removed from this table when its service lands and declares the real endpoint.
 
 from __future__ import annotations
 
+from typing import Any
+
+from gateway.api import ApiCall, route
+from shared.errors import NotImplementedYet
+
 P = "/api/v1/projects/<project_id>"
 
 # (area, action, method, path)
@@ -63,3 +68,33 @@ PLANNED_ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("custom_resources", "import_cr", "POST", f"{P}/custom-resources"),
     ("custom_resources", "delete_cr", "DELETE", f"{P}/custom-resources/<name>"),
 )
+
+
+class PlannedRoutes:
+    """Holds one generated endpoint per row of PLANNED_ROUTES."""
+
+
+def _planned(area: str, action: str) -> Any:
+    def handler(self: Any, call: ApiCall) -> Any:
+        raise NotImplementedYet(
+            f"{area}.{action} is authorised, but its service is not built yet",
+            {"area": area, "action": action},
+        )
+
+    handler.__name__ = f"planned_{area}_{action}"
+    return handler
+
+
+for _area, _action, _method, _path in PLANNED_ROUTES:
+    setattr(
+        PlannedRoutes,
+        f"planned_{_area}_{_action}",
+        route(
+            _method,
+            _path,
+            summary=f"{_area}: {_action} (planned)",
+            tag=_area,
+            area=_area,
+            action=_action,
+        )(_planned(_area, _action)),
+    )
