@@ -7,6 +7,9 @@ from marshmallow import ValidationError, fields, validate, validates
 from services.auth import passwords, permissions
 from shared.schemas import MAX_PAGE_SIZE, StrictSchema
 
+# Trusted RPC callers may ask for very short tokens (tests, one-off scripts); the HTTP API
+# sets its own, stricter floor.
+MIN_TTL_SECONDS = 1
 MAX_TTL_SECONDS = 365 * 24 * 3600
 
 ID = validate.Length(min=1, max=64)
@@ -28,7 +31,9 @@ def _id(**kwargs: object) -> fields.String:
 
 class TokenTtlSchema(StrictSchema):
     ttl_seconds = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=60, max=MAX_TTL_SECONDS)
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=MIN_TTL_SECONDS, max=MAX_TTL_SECONDS),
     )
     name = fields.String(load_default="login", validate=validate.Length(min=1, max=128))
 
@@ -45,7 +50,7 @@ class CreateApiTokenSchema(StrictSchema):
     user_id = _id(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=128))
     ttl_seconds = fields.Integer(
-        required=True, validate=validate.Range(min=60, max=MAX_TTL_SECONDS)
+        required=True, validate=validate.Range(min=MIN_TTL_SECONDS, max=MAX_TTL_SECONDS)
     )
 
 

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from nameko.rpc import rpc
+from sqlalchemy import text
 
 from services.auth import directory, passwords, tokens
 from services.auth import permissions as matrix
@@ -33,6 +34,13 @@ class AuthService:
     db = DatabaseProvider("auth")
     context = RequestContext()
     relay = OutboxRelay("auth", OutboxEvent)
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        """{"status": "ok", "service": "auth"} once the database answers; raises otherwise."""
+        with self.db.transaction() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "service": self.name}
 
     # -- tokens ----------------------------------------------------------------------------
 
