@@ -26,6 +26,7 @@ from nameko.testing.utils import find_free_port  # noqa: E402
 
 from bench import gateway_bench, quota_bench, rpc_bench  # noqa: E402
 from runner.embedded import embedded_suite  # noqa: E402
+from shared.db import normalise_url  # noqa: E402
 
 MANAGEMENT = "http://127.0.0.1:15672/api"
 POSTGRES = os.environ.get("SCS_BENCH_POSTGRES_URL", "postgresql://scs:scs@127.0.0.1:5432/scs_test")
@@ -52,7 +53,7 @@ def vhost():
 @contextmanager
 def database(tag: str):
     try:
-        admin = sqlalchemy.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+        admin = sqlalchemy.create_engine(normalise_url(POSTGRES), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             name = f"scs_bench_{tag}_{uuid.uuid4().hex[:8]}"
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -61,7 +62,7 @@ def database(tag: str):
             yield f"sqlite:///{folder}/{tag}.sqlite3"
         return
     try:
-        yield urlunsplit(urlsplit(POSTGRES)._replace(path=f"/{name}"))
+        yield urlunsplit(urlsplit(normalise_url(POSTGRES))._replace(path=f"/{name}"))
     finally:
         from shared import db
 

@@ -92,7 +92,7 @@ class ApiEntrypoint(HttpRequestHandler):
             return error_response(exc, request_id)
 
     def get_entrypoint_parameters(self, request: Request) -> tuple[tuple, dict]:
-        return (request,), dict(request.path_values)
+        return (request,), dict(request.path_values)  # type: ignore[attr-defined]
 
     def response_from_exception(self, exc: BaseException) -> Response:
         request_id = request_id_var.get()

@@ -33,8 +33,17 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def normalise_url(url: str) -> str:
+    """`postgresql://` means psycopg2 here (SQLAlchemy 2.1 would otherwise pick psycopg 3)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
 def get_engine(url: str) -> Engine:
     """One engine per URL per process."""
+    url = normalise_url(url)
     engine = _engines.get(url)
     if engine is not None:
         return engine
@@ -69,10 +78,10 @@ class Database:
     """Transactions on one service's database."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        self.url = normalise_url(url)
         self.engine = get_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._lock = _sqlite_locks.get(url)
+        self._lock = _sqlite_locks.get(self.url)
 
     @property
     def dialect(self) -> str:
@@ -114,7 +123,7 @@ def migrate(service: str, url: str | None = None, revision: str = "head") -> Non
     from alembic import command
     from alembic.config import Config
 
-    url = url or database_url(service)
+    url = normalise_url(url or database_url(service))
     get_engine(url)  # creates the SQLite folder when needed
     config = Config()
     config.set_main_option("script_location", f"services.{service}:migrations")
@@ -130,7 +139,7 @@ def run_alembic_env(target_metadata: Any) -> None:
 
     url = context.config.get_main_option("sqlalchemy.url")
     assert url is not None
-    connectable = create_engine(url)
+    connectable = create_engine(normalise_url(url))
     with connectable.connect() as connection:
         context.configure(
             connection=connection,

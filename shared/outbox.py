@@ -76,7 +76,7 @@ class EventPublisher:
         self._producer = None
 
 
-def relay_once(database: Database, outbox_model: type, publisher: EventPublisher) -> int:
+def relay_once(database: Database, outbox_model: Any, publisher: EventPublisher) -> int:
     """Publish pending events oldest first; returns how many were published.
 
     Stops at the first failure so that events of one resource never overtake each other.
@@ -108,7 +108,7 @@ def relay_once(database: Database, outbox_model: type, publisher: EventPublisher
 class OutboxRelay(DependencyProvider):
     """Background greenthread relaying one service's outbox to the bus."""
 
-    def __init__(self, service: str, outbox_model: type, interval: float = 0.1) -> None:
+    def __init__(self, service: str, outbox_model: Any, interval: float = 0.1) -> None:
         self.service = service
         self.outbox_model = outbox_model
         self.interval = interval

@@ -29,7 +29,8 @@ def load(schema: Schema, data: Any, *, location: str = "body") -> dict[str, Any]
         data = {}
     if not isinstance(data, dict):
         raise ValidationFailed(
-            f"the {location} must be a JSON object", {location: ["must be an object"]}
+            f"the {location} must be a JSON object",
+            {"location": location, "fields": {"_schema": ["must be a JSON object"]}},
         )
     try:
         return schema.load(data)  # type: ignore[no-any-return]

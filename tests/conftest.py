@@ -63,8 +63,10 @@ class DatabaseFactory:
     def __init__(self, admin_url: str) -> None:
         import sqlalchemy
 
-        self.admin_url = admin_url
-        self.admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        from shared.db import normalise_url
+
+        self.admin_url = normalise_url(admin_url)
+        self.admin = sqlalchemy.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         self.created: list[tuple[str, str]] = []
 
     def create(self) -> str:

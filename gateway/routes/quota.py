@@ -11,6 +11,9 @@ V1 = "/api/v1"
 
 
 class QuotaRoutes:
+    auth: Any  # RpcProxies declared on GatewayService
+    quota: Any
+
     # -- quota ----------------------------------------------------------------------------
 
     @route(

@@ -12,6 +12,8 @@ V1 = "/api/v1"
 
 
 class TenancyRoutes:
+    auth: Any  # RpcProxy declared on GatewayService
+
     # -- authentication -------------------------------------------------------------------
 
     @route(

@@ -1,0 +1,1 @@
+"""The suite's services, one folder each; they never import each other."""

@@ -1,0 +1,81 @@
+"""List-then-watch of one Kubernetes collection as a plain stream of (type, object) pairs.
+
+Used by the cluster-access modules of the services that run controllers (network, storage):
+they pass the list function of their typed API and get dictionaries (the JSON form, camelCase
+keys), so their logic modules never see a `kubernetes` object. After each full list the stream
+yields ("SYNCED", {"keys": [...]}) so a controller can forget objects that disappeared while it
+was not watching. A watch that expires (410 Gone) or breaks is listed again; a refused
+connection is retried with a capped backoff, so a controller survives the cluster restarting.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from kubernetes import client, watch
+from kubernetes.client.exceptions import ApiException
+
+logger = logging.getLogger(__name__)
+
+WATCH_SECONDS = 240
+MAX_BACKOFF_SECONDS = 10.0
+
+Event = tuple[str, dict[str, Any]]
+
+
+def object_key(obj: dict[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    namespace = meta.get("namespace")
+    return f"{namespace}/{meta.get('name')}" if namespace else str(meta.get("name"))
+
+
+def list_and_watch(
+    api: client.ApiClient,
+    list_fn: Callable[..., Any],
+    *,
+    what: str,
+    **kwargs: Any,
+) -> Iterator[Event]:
+    """Yield ADDED for every listed object, SYNCED, then the watch's events; forever."""
+    backoff = 0.5
+    while True:
+        try:
+            yield from _one_round(api, list_fn, **kwargs)
+            backoff = 0.5
+        except (ApiException, OSError, ValueError) as exc:
+            # urllib3's errors derive from OSError / ValueError; the cluster may be restarting.
+            logger.warning("watch of %s failed (%s); retrying in %.1f s", what, exc, backoff)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+
+def _one_round(
+    api: client.ApiClient, list_fn: Callable[..., Any], **kwargs: Any
+) -> Iterator[Event]:
+    listed = list_fn(**kwargs)
+    version = listed.metadata.resource_version
+    keys = []
+    for item in listed.items:
+        obj = api.sanitize_for_serialization(item)
+        keys.append(object_key(obj))
+        yield "ADDED", obj
+    yield "SYNCED", {"keys": keys}
+
+    stream = watch.Watch().stream(
+        list_fn,
+        resource_version=version,
+        timeout_seconds=WATCH_SECONDS,
+        allow_watch_bookmarks=True,
+        **kwargs,
+    )
+    for event in stream:
+        kind = event["type"]
+        if kind == "ERROR":
+            logger.info("watch answered an error (%s); listing again", event["raw_object"])
+            return
+        if kind == "BOOKMARK":
+            continue
+        yield kind, api.sanitize_for_serialization(event["object"])
