@@ -16,20 +16,22 @@ from werkzeug.wrappers import Request, Response
 from gateway.api import CallContext, api_http
 from gateway.errors import json_response
 from gateway.openapi import openapi_document
+from gateway.routes.gpu import GpuRoutes
 from gateway.routes.planned import PlannedRoutes
 from gateway.routes.quota import QuotaRoutes
 from gateway.routes.tenancy import TenancyRoutes
 from shared.errors import NotFound
 
 # Services /readyz asks; each answers the `health` RPC.
-BACKING_SERVICES = ("auth", "quota")
+BACKING_SERVICES = ("auth", "quota", "gpu")
 
 
-class GatewayService(TenancyRoutes, QuotaRoutes, PlannedRoutes):
+class GatewayService(TenancyRoutes, QuotaRoutes, GpuRoutes, PlannedRoutes):
     name = "gateway"
 
     auth = RpcProxy("auth")
     quota = RpcProxy("quota")
+    gpu = RpcProxy("gpu")
     call_context = CallContext()
 
     @api_http("GET", "/healthz")

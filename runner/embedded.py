@@ -22,6 +22,9 @@ from shared.db import MIGRATED_SERVICES, migrate
 SERVICES = {
     "auth": "services.auth.service:AuthService",
     "quota": "services.quota.service:QuotaService",
+    "gpu": "services.gpu.service:GpuService",
+    "audit": "services.audit.service:AuditService",
+    "billing": "services.billing.service:BillingService",
     "gateway": "gateway.service:GatewayService",
 }
 

@@ -126,6 +126,9 @@ MATRIX: Final[Mapping[str, Mapping[str, Rule]]] = {
     },
     # Addition to the design: project quotas (the quota service enforces them).
     "quota": {"view": EVERYONE, "set_limits": DEPARTMENT_ADMINS},
+    # Addition to the design: GPUs. Every node's devices are cluster information (like
+    # nodes.view); the per-model summary helps anyone choose what to ask for.
+    "gpu": {"view": CLOUD_ONLY, "view_summary": EVERYONE},
 }
 
 

@@ -73,6 +73,8 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "manage_departments": {"cloud_admin"},
     },
     "quota": {"view": EVERYONE, "set_limits": {"cloud_admin", "department_admin"}},
+    # GPUs: the full inventory is cluster information; the per-model summary is for everyone.
+    "gpu": {"view": {"cloud_admin"}, "view_summary": EVERYONE},
 }
 
 # Routes that change real state: exercised by their own tests, not by the sweep.
