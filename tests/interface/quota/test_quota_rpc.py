@@ -7,6 +7,7 @@ import pytest
 from kombu import Connection, Consumer, Queue
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from services.quota import ledger
 from services.quota.exceptions import (
     QuotaExceeded,
     ReservationConflict,
@@ -23,21 +24,50 @@ pytestmark = pytest.mark.interface
 POD = {"cpu": {"requested": 500, "overhead": 250}, "count.pods": {"requested": 1}}
 
 
+@pytest.fixture(params=[0.0, 0.02], ids=["as-is", "slow-check"])
+def check_delay(request, monkeypatch) -> float:
+    """Optionally widen the window between reading usage and committing (the container runs
+    in this process): without the project lock, "slow-check" lets reservations overlap and
+    oversubscribe, so the test proves the lock rather than lucky timing."""
+    if request.param:
+        check_fits = ledger._check_fits
+
+        def slow_check_fits(*args, **kwargs):
+            check_fits(*args, **kwargs)
+            eventlet.sleep(request.param)
+
+        monkeypatch.setattr(ledger, "_check_fits", slow_check_fits)
+    return request.param
+
+
 def test_fifty_concurrent_reservations_fill_a_limit_of_twenty_exactly(
-    quota_container, quota_config
+    check_delay, quota_container, quota_config
 ):
     with ServiceRpcProxy("quota", quota_config) as quota:
         quota.set_limits("p1", {"cpu": 20 * 750})
 
+    connected: list[int] = []
+    everyone_connected = eventlet.event.Event()
+    go = eventlet.event.Event()
+
     def attempt(index: int):
         # One proxy per greenthread: a proxy is not safe to share between them.
         with ServiceRpcProxy("quota", quota_config, timeout=60) as quota:
+            # Connect first and fire together, so the calls really overlap in the service.
+            connected.append(index)
+            if len(connected) == 50:
+                everyone_connected.send()
+            go.wait()
             try:
                 return quota.reserve("p1", f"pod-{index}", POD)
             except QuotaExceeded as exc:
                 return exc
 
-    results = list(eventlet.GreenPool(50).imap(attempt, range(50)))
+    pool = eventlet.GreenPool(50)
+    calls = [pool.spawn(attempt, index) for index in range(50)]
+    everyone_connected.wait()
+    go.send()
+    results = [call.wait() for call in calls]
 
     reserved = [r for r in results if isinstance(r, dict)]
     refused = [r for r in results if isinstance(r, QuotaExceeded)]

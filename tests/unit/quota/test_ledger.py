@@ -5,6 +5,7 @@ Nothing is faked; time is moved by passing `now` to the ledger functions.
 
 from datetime import UTC, datetime, timedelta
 
+import eventlet
 import pytest
 from sqlalchemy import select
 
@@ -369,3 +370,25 @@ def test_committed_usage_rows_match_the_committed_reservations(quota_db):
     resources = call(quota_db, ledger.usage, "p1", now=T0)["resources"]
     assert set(resources) == {"cpu"}
     assert resources["cpu"]["used"] == 550
+
+
+def test_concurrent_reservations_on_sqlite_never_exceed_a_limit(quota_db, monkeypatch):
+    call(quota_db, ledger.set_limits, "p1", {"cpu": 20 * 750}, "admin")
+    check_fits = ledger._check_fits
+
+    def slow_check_fits(*args, **kwargs):
+        check_fits(*args, **kwargs)
+        eventlet.sleep(0.001)  # let the other greenthreads run inside the window
+
+    monkeypatch.setattr(ledger, "_check_fits", slow_check_fits)
+
+    def attempt(index: int) -> str:
+        try:
+            return reserve(quota_db, f"k{index}")["status"]
+        except QuotaExceeded:
+            return "refused"
+
+    results = list(eventlet.GreenPool(50).imap(attempt, range(50)))
+
+    assert results.count("reserved") == 20
+    assert results.count("refused") == 30
