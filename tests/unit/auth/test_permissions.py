@@ -81,6 +81,8 @@ tenancy.manage_users                A - - -
 tenancy.manage_departments          A - - -
 quota.view                          A O O O
 quota.set_limits                    A O - -
+gpu.view                            A - - -
+gpu.view_summary                    A O O O
 """
 
 DEPARTMENT_SCOPED = {("tenancy", "create_project")}
