@@ -23,6 +23,7 @@ SERVICES = {
     "auth": "services.auth.service:AuthService",
     "quota": "services.quota.service:QuotaService",
     "gpu": "services.gpu.service:GpuService",
+    "network": "services.network.service:NetworkService",
     "audit": "services.audit.service:AuditService",
     "billing": "services.billing.service:BillingService",
     "gateway": "gateway.service:GatewayService",
