@@ -16,6 +16,8 @@ from werkzeug.wrappers import Request, Response
 from gateway.api import CallContext, api_http
 from gateway.errors import json_response
 from gateway.openapi import openapi_document
+from gateway.routes.cluster import ClusterRoutes
+from gateway.routes.config import ConfigRoutes
 from gateway.routes.gpu import GpuRoutes
 from gateway.routes.planned import PlannedRoutes
 from gateway.routes.quota import QuotaRoutes
@@ -23,15 +25,19 @@ from gateway.routes.tenancy import TenancyRoutes
 from shared.errors import NotFound
 
 # Services /readyz asks; each answers the `health` RPC.
-BACKING_SERVICES = ("auth", "quota", "gpu")
+BACKING_SERVICES = ("auth", "quota", "gpu", "cluster", "config")
 
 
-class GatewayService(TenancyRoutes, QuotaRoutes, GpuRoutes, PlannedRoutes):
+class GatewayService(
+    TenancyRoutes, QuotaRoutes, GpuRoutes, ClusterRoutes, ConfigRoutes, PlannedRoutes
+):
     name = "gateway"
 
     auth = RpcProxy("auth")
     quota = RpcProxy("quota")
     gpu = RpcProxy("gpu")
+    cluster = RpcProxy("cluster")
+    config = RpcProxy("config")
     call_context = CallContext()
 
     @api_http("GET", "/healthz")

@@ -23,6 +23,8 @@ SERVICES = {
     "auth": "services.auth.service:AuthService",
     "quota": "services.quota.service:QuotaService",
     "gpu": "services.gpu.service:GpuService",
+    "cluster": "services.cluster.service:ClusterService",
+    "config": "services.config.service:ConfigService",
     "network": "services.network.service:NetworkService",
     "audit": "services.audit.service:AuditService",
     "billing": "services.billing.service:BillingService",

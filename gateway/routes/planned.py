@@ -17,15 +17,6 @@ P = "/api/v1/projects/<project_id>"
 
 # (area, action, method, path)
 PLANNED_ROUTES: tuple[tuple[str, str, str, str], ...] = (
-    ("cluster", "view", "GET", "/api/v1/cluster"),
-    ("nodes", "view", "GET", "/api/v1/nodes"),
-    ("nodes", "cordon", "POST", "/api/v1/nodes/<name>/cordon"),
-    ("nodes", "label", "PUT", "/api/v1/nodes/<name>/labels"),
-    ("nodes", "taint", "PUT", "/api/v1/nodes/<name>/taints"),
-    ("custom_resources", "import_crd", "POST", "/api/v1/crds"),
-    ("namespaces", "view", "GET", f"{P}/namespaces"),
-    ("namespaces", "create", "POST", f"{P}/namespaces"),
-    ("namespaces", "delete", "DELETE", f"{P}/namespaces/<name>"),
     ("storage", "view", "GET", f"{P}/storage/volumes"),
     ("storage", "view_storageclass_yaml", "GET", f"{P}/storage/classes/<name>/yaml"),
     ("storage", "view_pv_yaml", "GET", f"{P}/storage/volumes/<name>/yaml"),
@@ -54,19 +45,11 @@ PLANNED_ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("volume_claims", "create", "POST", f"{P}/volume-claims"),
     ("volume_claims", "edit_yaml", "PUT", f"{P}/volume-claims/<name>/yaml"),
     ("volume_claims", "delete", "DELETE", f"{P}/volume-claims/<name>"),
-    ("config", "view", "GET", f"{P}/config"),
-    ("config", "create", "POST", f"{P}/config"),
-    ("config", "update", "PUT", f"{P}/config/<name>"),
-    ("config", "edit_yaml", "PUT", f"{P}/config/<name>/yaml"),
-    ("config", "delete", "DELETE", f"{P}/config/<name>"),
     ("network", "view", "GET", f"{P}/services"),
     ("network", "create", "POST", f"{P}/services"),
     ("network", "update", "PUT", f"{P}/services/<name>"),
     ("network", "edit_yaml", "PUT", f"{P}/services/<name>/yaml"),
     ("network", "delete", "DELETE", f"{P}/services/<name>"),
-    ("custom_resources", "view", "GET", f"{P}/custom-resources"),
-    ("custom_resources", "import_cr", "POST", f"{P}/custom-resources"),
-    ("custom_resources", "delete_cr", "DELETE", f"{P}/custom-resources/<name>"),
 )
 
 

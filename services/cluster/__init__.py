@@ -1,0 +1,1 @@
+"""The cluster service: overview, nodes, namespaces, CRDs and custom resources."""

@@ -1,0 +1,216 @@
+"""Cluster access of the cluster service: the only module here that imports `kubernetes`.
+
+Every call answers plain JSON-ready dictionaries (the API's own field names, camelCase) and
+turns the client's errors into this service's errors, the original chained:
+404 -> ObjectNotFound, 409 -> ObjectExists, 400/403/422 -> ClusterRejected (permanent),
+429, 5xx and connection failures -> ClusterUnavailable (retryable).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from nameko.extensions import DependencyProvider
+from urllib3.exceptions import HTTPError
+
+from services.cluster.exceptions import (
+    ClusterRejected,
+    ClusterUnavailable,
+    ObjectExists,
+    ObjectNotFound,
+)
+from shared.kube import api_client
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")
+
+
+def _k8s_message(exc: ApiException) -> str:
+    import json
+
+    try:
+        return str(json.loads(exc.body or "{}").get("message") or exc.reason)
+    except ValueError:
+        return str(exc.reason)
+
+
+def translate(call: Callable[..., T]) -> Callable[..., T]:
+    """Decorator: ApiException and transport errors become this service's errors."""
+
+    @functools.wraps(call)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return call(*args, **kwargs)
+        except ApiException as exc:
+            message = _k8s_message(exc)
+            details = {"status": exc.status, "reason": str(exc.reason), "message": message}
+            if exc.status == 404:
+                raise ObjectNotFound(message, details) from exc
+            if exc.status == 409:
+                raise ObjectExists(message, details) from exc
+            if exc.status in (400, 403, 422):
+                raise ClusterRejected(message, details) from exc
+            raise ClusterUnavailable(f"the Kubernetes API failed: {message}", details) from exc
+        except (HTTPError, OSError) as exc:
+            raise ClusterUnavailable(
+                f"the Kubernetes API is unreachable: {type(exc).__name__}", {}
+            ) from exc
+
+    return wrapper
+
+
+class Cluster:
+    """Thin, translated calls on the Kubernetes API; answers are plain dictionaries."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self.api = api
+        self.core = client.CoreV1Api(api)
+        self.apps = client.AppsV1Api(api)
+        self.batch = client.BatchV1Api(api)
+        self.node_api = client.NodeV1Api(api)
+        self.ext = client.ApiextensionsV1Api(api)
+        self.custom = client.CustomObjectsApi(api)
+
+    def _plain(self, obj: Any) -> Any:
+        return self.api.sanitize_for_serialization(obj)
+
+    # -- cluster and nodes -------------------------------------------------------------------
+
+    @translate
+    def version(self) -> dict[str, Any]:
+        return self._plain(client.VersionApi(self.api).get_code())  # type: ignore[no-any-return]
+
+    @translate
+    def list_nodes(self) -> list[dict[str, Any]]:
+        return self._plain(self.core.list_node().items)  # type: ignore[no-any-return]
+
+    @translate
+    def get_node(self, name: str) -> dict[str, Any]:
+        return self._plain(self.core.read_node(name))  # type: ignore[no-any-return]
+
+    @translate
+    def patch_node(self, name: str, patch: dict[str, Any]) -> dict[str, Any]:
+        return self._plain(self.core.patch_node(name, patch))  # type: ignore[no-any-return]
+
+    @translate
+    def list_pods(self, field_selector: str = "") -> list[dict[str, Any]]:
+        pods = self.core.list_pod_for_all_namespaces(field_selector=field_selector).items
+        return self._plain(pods)  # type: ignore[no-any-return]
+
+    @translate
+    def list_runtime_classes(self) -> list[dict[str, Any]]:
+        return self._plain(self.node_api.list_runtime_class().items)  # type: ignore[no-any-return]
+
+    # -- namespaces --------------------------------------------------------------------------
+
+    @translate
+    def create_namespace(self, name: str, labels: dict[str, str]) -> dict[str, Any]:
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        body["metadata"]["labels"] = labels  # type: ignore[index]
+        return self._plain(self.core.create_namespace(body))  # type: ignore[no-any-return]
+
+    @translate
+    def get_namespace(self, name: str) -> dict[str, Any]:
+        return self._plain(self.core.read_namespace(name))  # type: ignore[no-any-return]
+
+    @translate
+    def list_namespaces(self, label_selector: str) -> list[dict[str, Any]]:
+        items = self.core.list_namespace(label_selector=label_selector).items
+        return self._plain(items)  # type: ignore[no-any-return]
+
+    @translate
+    def delete_namespace(self, name: str) -> None:
+        self.core.delete_namespace(name, propagation_policy="Background")
+
+    @translate
+    def count_workloads(self, namespace: str) -> dict[str, int]:
+        """How many objects of each workload kind the namespace holds."""
+        lists = {
+            "Deployment": self.apps.list_namespaced_deployment,
+            "StatefulSet": self.apps.list_namespaced_stateful_set,
+            "DaemonSet": self.apps.list_namespaced_daemon_set,
+            "Job": self.batch.list_namespaced_job,
+            "CronJob": self.batch.list_namespaced_cron_job,
+            "Pod": self.core.list_namespaced_pod,
+        }
+        return {kind: len(lister(namespace).items) for kind, lister in lists.items()}
+
+    # -- CRDs and custom resources -----------------------------------------------------------
+
+    @translate
+    def create_crd(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        created = self.ext.create_custom_resource_definition(manifest)
+        return self._plain(created)  # type: ignore[no-any-return]
+
+    @translate
+    def list_crds(self) -> list[dict[str, Any]]:
+        items = self.ext.list_custom_resource_definition().items
+        return self._plain(items)  # type: ignore[no-any-return]
+
+    @translate
+    def create_custom_object(
+        self, group: str, version: str, plural: str, namespace: str | None, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        if namespace is None:
+            return self.custom.create_cluster_custom_object(  # type: ignore[no-any-return]
+                group, version, plural, body
+            )
+        return self.custom.create_namespaced_custom_object(  # type: ignore[no-any-return]
+            group, version, namespace, plural, body
+        )
+
+    @translate
+    def list_custom_objects(
+        self, group: str, version: str, plural: str, namespace: str
+    ) -> list[dict[str, Any]]:
+        answer = self.custom.list_namespaced_custom_object(group, version, namespace, plural)
+        return list(answer.get("items", []))
+
+    @translate
+    def delete_custom_object(
+        self, group: str, version: str, plural: str, namespace: str, name: str
+    ) -> None:
+        self.custom.delete_namespaced_custom_object(group, version, namespace, plural, name)
+
+
+class LazyCluster:
+    """A `Cluster` made on first use, so the service starts (and answers `health`) while
+    the cluster is unreachable or its kubeconfig is still being written."""
+
+    def __init__(self) -> None:
+        self._cluster: Cluster | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._cluster is None:
+            try:
+                self._cluster = Cluster(api_client())
+            except Exception as exc:  # a missing or broken kubeconfig
+                raise ClusterUnavailable(
+                    f"no usable kubeconfig: {type(exc).__name__}: {exc}", {}
+                ) from exc
+        return getattr(self._cluster, name)
+
+    def close(self) -> None:
+        if self._cluster is not None:
+            self._cluster.api.close()
+            self._cluster = None
+
+
+class KubernetesCluster(DependencyProvider):
+    """nameko dependency: `self.kube` is a (lazily made) `Cluster` on the configured cluster."""
+
+    def setup(self) -> None:
+        self.cluster = LazyCluster()
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self.cluster
+
+    def stop(self) -> None:
+        self.cluster.close()

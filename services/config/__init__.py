@@ -1,0 +1,1 @@
+"""The config service: the configuration centre (ConfigMaps and Secrets of project namespaces)."""
