@@ -31,9 +31,10 @@ from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Request, Response
 
+from gateway.denials import denial_event
 from gateway.errors import ApiError, error_response, json_response
 from shared.config import Settings
-from shared.errors import Unauthenticated
+from shared.errors import Forbidden, Unauthenticated
 from shared.logging import request_id_var
 from shared.schemas import load
 
@@ -71,6 +72,8 @@ class ApiCall:
     principal: dict[str, Any] = field(default_factory=dict)
     body: dict[str, Any] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
+    # The strongest role that granted the route's action (auth's `authorize` answer).
+    role: str | None = None
 
     @property
     def user_id(self) -> str:
@@ -194,23 +197,11 @@ def route(
             self.call_context.set(request_id=request_id)
             call = ApiCall(request=request, request_id=request_id, path=path_values)
 
-            if not spec.public:
-                call.principal = self.auth.authenticate(_bearer_token(request))
-                self.call_context.set(actor=call.user_id)
-            raw_body = _read_json(request, max_bytes) if spec.body is not None else None
-            if spec.area is not None:
-                # Authorise before validating: a caller without the right learns nothing
-                # about the shape of the input.
-                department_id = None
-                if spec.scope_from_body and isinstance(raw_body, dict):
-                    department_id = raw_body.get(spec.scope_from_body)
-                self.auth.authorize(
-                    call.user_id,
-                    spec.area,
-                    spec.action,
-                    project_id=path_values.get("project_id"),
-                    department_id=department_id if isinstance(department_id, str) else None,
-                )
+            try:
+                raw_body = _authenticate_and_authorise(self, spec, call, max_bytes)
+            except (Unauthenticated, Forbidden) as exc:
+                _record_denial(self, spec, call, exc)
+                raise
             if spec.body is not None:
                 call.body = load(spec.body, raw_body, location="body")
             if spec.query is not None:
@@ -218,8 +209,58 @@ def route(
 
             result = handler(self, call)
             logger.info("%s %s -> %s", spec.method, request.path, spec.status)
+            if isinstance(result, Response):  # a streamed answer (exports)
+                result.headers["X-Request-Id"] = request_id
+                return result
             return json_response(spec.status, result, request_id)
 
         return api_http(method, path)(endpoint)
 
     return decorator
+
+
+def _authenticate_and_authorise(self: Any, spec: Route, call: ApiCall, max_bytes: int) -> Any:
+    """Steps 2-4 of the pipeline; answers the raw body (read before authorising, since a
+    route may take its department from it)."""
+    if not spec.public:
+        call.principal = self.auth.authenticate(_bearer_token(call.request))
+        self.call_context.set(actor=call.user_id)
+    raw_body = _read_json(call.request, max_bytes) if spec.body is not None else None
+    if spec.area is not None:
+        # Authorise before validating: a caller without the right learns nothing about the
+        # shape of the input.
+        department_id = None
+        if spec.scope_from_body and isinstance(raw_body, dict):
+            department_id = raw_body.get(spec.scope_from_body)
+        answer = self.auth.authorize(
+            call.user_id,
+            spec.area,
+            spec.action,
+            project_id=call.path.get("project_id"),
+            department_id=department_id if isinstance(department_id, str) else None,
+        )
+        call.role = answer.get("role") if isinstance(answer, dict) else None
+    return raw_body
+
+
+def _record_denial(self: Any, spec: Route, call: ApiCall, exc: Exception) -> None:
+    """Hand a refused authentication or authorisation to the audit trail (never raises)."""
+    recorder = getattr(self, "denials", None)
+    if recorder is None:
+        return
+    try:
+        recorder.record(
+            denial_event(
+                method=call.request.method,
+                path=call.request.path,
+                area=spec.area,
+                action=spec.action,
+                source=call.request.remote_addr,
+                request_id=call.request_id,
+                reason=getattr(exc, "code", type(exc).__name__),
+                actor=str(call.principal["user_id"]) if call.principal else None,
+                project_id=call.path.get("project_id"),
+            )
+        )
+    except Exception:  # the audit trail must never turn a 401/403 into a 500
+        logger.exception("could not record a denied request")

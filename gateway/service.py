@@ -14,8 +14,11 @@ from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
 from gateway.api import CallContext, api_http
+from gateway.denials import DenialRecorder
 from gateway.errors import json_response
 from gateway.openapi import openapi_document
+from gateway.routes.audit import AuditRoutes
+from gateway.routes.billing import BillingRoutes
 from gateway.routes.cluster import ClusterRoutes
 from gateway.routes.config import ConfigRoutes
 from gateway.routes.gpu import GpuRoutes
@@ -25,11 +28,18 @@ from gateway.routes.tenancy import TenancyRoutes
 from shared.errors import NotFound
 
 # Services /readyz asks; each answers the `health` RPC.
-BACKING_SERVICES = ("auth", "quota", "gpu", "cluster", "config")
+BACKING_SERVICES = ("auth", "quota", "gpu", "cluster", "config", "audit", "billing")
 
 
 class GatewayService(
-    TenancyRoutes, QuotaRoutes, GpuRoutes, ClusterRoutes, ConfigRoutes, PlannedRoutes
+    TenancyRoutes,
+    QuotaRoutes,
+    GpuRoutes,
+    ClusterRoutes,
+    ConfigRoutes,
+    AuditRoutes,
+    BillingRoutes,
+    PlannedRoutes,
 ):
     name = "gateway"
 
@@ -38,7 +48,10 @@ class GatewayService(
     gpu = RpcProxy("gpu")
     cluster = RpcProxy("cluster")
     config = RpcProxy("config")
+    audit = RpcProxy("audit")
+    billing = RpcProxy("billing")
     call_context = CallContext()
+    denials = DenialRecorder()
 
     @api_http("GET", "/healthz")
     def healthz(self, request: Request) -> Response:

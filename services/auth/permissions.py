@@ -126,6 +126,11 @@ MATRIX: Final[Mapping[str, Mapping[str, Rule]]] = {
     },
     # Addition to the design: project quotas (the quota service enforces them).
     "quota": {"view": EVERYONE, "set_limits": DEPARTMENT_ADMINS},
+    # Addition to the design: the audit trail. Members read their project's records (the
+    # gateway confines ordinary users to their own actions); transcripts are for admins.
+    "audit": {"view": EVERYONE, "view_transcript": ADMINS},
+    # Addition to the design: usage and cost; rates are the cloud admin's.
+    "billing": {"view": ADMINS, "set_rates": CLOUD_ONLY},
     # Addition to the design: GPUs. Every node's devices are cluster information (like
     # nodes.view); the per-model summary helps anyone choose what to ask for.
     "gpu": {"view": CLOUD_ONLY, "view_summary": EVERYONE},

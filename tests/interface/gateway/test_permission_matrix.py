@@ -73,6 +73,10 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "manage_departments": {"cloud_admin"},
     },
     "quota": {"view": EVERYONE, "set_limits": {"cloud_admin", "department_admin"}},
+    # Audit: members read their project's trail; transcripts are for admins.
+    "audit": {"view": EVERYONE, "view_transcript": ADMINS},
+    # Billing: admins read usage and cost of their projects; rates are the cloud admin's.
+    "billing": {"view": ADMINS, "set_rates": {"cloud_admin"}},
     # GPUs: the full inventory is cluster information; the per-model summary is for everyone.
     "gpu": {"view": {"cloud_admin"}, "view_summary": EVERYONE},
 }

@@ -83,6 +83,10 @@ quota.view                          A O O O
 quota.set_limits                    A O - -
 gpu.view                            A - - -
 gpu.view_summary                    A O O O
+audit.view                          A O O O
+audit.view_transcript               A O O -
+billing.view                        A O O -
+billing.set_rates                   A - - -
 """
 
 DEPARTMENT_SCOPED = {("tenancy", "create_project")}
