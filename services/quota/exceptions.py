@@ -13,6 +13,7 @@ from shared.errors import (
     Conflict,
     NotFound,
     ScsError,
+    Unavailable,
     Unprocessable,
     ValidationFailed,
     registered,
@@ -74,3 +75,17 @@ class UnknownResource(QuotaError, ValidationFailed):
     """A resource name outside cpu, memory, gpu, storage.<class>, count.<kind>."""
 
     code = "unknown_resource"
+
+
+@registered
+class ClusterUnavailable(QuotaError, Unavailable):
+    """The Kubernetes API did not answer (or answered 429/5xx) while mirroring limits."""
+
+    code = "cluster_unavailable"
+
+
+@registered
+class ClusterRejected(QuotaError, Unprocessable):
+    """The Kubernetes API refused a ResourceQuota (or the namespace is gone)."""
+
+    code = "cluster_rejected"

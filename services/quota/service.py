@@ -10,11 +10,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import eventlet
+from nameko.events import event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
-from services.quota import ledger
+from services.quota import ledger, mirror
+from services.quota.cluster import KubernetesQuota
+from services.quota.exceptions import ClusterUnavailable
 from services.quota.models import OutboxEvent
 from services.quota.schemas import (
     KeySchema,
@@ -30,6 +34,7 @@ from shared.config import Settings
 from shared.context import RequestContext
 from shared.db import DatabaseProvider
 from shared.errors import ScsError
+from shared.events import EVENT_SOURCE, record_event
 from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
 
@@ -47,6 +52,7 @@ class QuotaService(HealthRpc):
     db = DatabaseProvider("quota")
     context = RequestContext()
     relay = OutboxRelay("quota", OutboxEvent)
+    kube = KubernetesQuota()
 
     @rpc(expected_exceptions=ScsError)
     def set_limits(
@@ -165,6 +171,55 @@ class QuotaService(HealthRpc):
     def expire_stale_periodically(self) -> None:
         with self.db.transaction() as session:
             ledger.expire_stale(session)
+
+    # -- ResourceQuota mirror (namespace setup step "quota") ---------------------------------
+
+    @event_handler(EVENT_SOURCE, "namespace.created")
+    def handle_namespace_created(self, event: dict[str, Any]) -> None:
+        """Mirror the project's limits into the new namespace, then answer setup_done."""
+        project_id, name = event.get("project"), (event.get("data") or {}).get("name")
+        if not isinstance(project_id, str) or not isinstance(name, str):
+            logger.warning("namespace.created %s without project or name", event.get("id"))
+            return
+        if not self._mirror(project_id, [name]):
+            return
+        with self.db.transaction() as session:
+            record_event(session, OutboxEvent, mirror.setup_done_event(project_id, name))
+        logger.info("namespace quota set up namespace=%s project=%s", name, project_id)
+
+    @event_handler(EVENT_SOURCE, "quota.limits_set")
+    def handle_limits_set(self, event: dict[str, Any]) -> None:
+        """Re-mirror the project's limits into each of its namespaces."""
+        project_id = event.get("project")
+        if not isinstance(project_id, str):
+            return
+        names = self._with_retry(lambda: self.kube.project_namespaces(project_id))
+        if names:
+            self._mirror(project_id, names)
+            logger.info("limits mirrored project=%s namespaces=%d", project_id, len(names))
+
+    def _mirror(self, project_id: str, namespaces: list[str]) -> bool:
+        with self.db.transaction() as session:
+            limits = ledger.get_limits(session, project_id)["limits"]
+        hard = mirror.hard_of(limits)
+        try:
+            for name in namespaces:
+                self._with_retry(lambda name=name: self.kube.put_resource_quota(name, hard))
+        except ScsError as exc:
+            logger.warning("mirroring limits of project %s failed: %s", project_id, exc)
+            return False
+        return True
+
+    def _with_retry(self, call: Any, attempts: int = 4) -> Any:
+        # Event delivery is acked even when the handler fails, so retry transient errors here.
+        for attempt in range(attempts):
+            try:
+                return call()
+            except ClusterUnavailable:
+                if attempt == attempts - 1:
+                    raise
+                eventlet.sleep(0.5 * 2**attempt)
+        return None
 
     def _reserve(self, payload: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as session:
