@@ -50,7 +50,7 @@ from services.quota.models import (
     ReservationItem,
     utcnow,
 )
-from shared.events import new_event, record_event
+from shared.events import SYSTEM_ACTOR, new_event, record_event
 
 logger = logging.getLogger(__name__)
 
@@ -197,6 +197,7 @@ def reserve(
         items=[ReservationItem(resource=r, **item) for r, item in sorted(items.items())],
     )
     session.add(reservation)
+    session.flush()  # a concurrent insert of the same key fails here, before anything is logged
     view = describe(reservation, now)
     _record_reservation(session, "quota.reserved", actor, view)
     logger.info(
@@ -266,7 +267,7 @@ def expire_stale(session: Session, now: datetime | None = None) -> int:
     expired = list(session.scalars(query))
     for reservation in expired:
         reservation.status, reservation.ended_at = EXPIRED, now
-        _record_reservation(session, "quota.expired", "system", describe(reservation, now))
+        _record_reservation(session, "quota.expired", SYSTEM_ACTOR, describe(reservation, now))
     if expired:
         logger.info("expired %d stale reservations", len(expired))
     return len(expired)

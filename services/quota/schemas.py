@@ -18,6 +18,7 @@ from marshmallow import Schema, fields, validate
 
 from services.quota.exceptions import UnknownResource
 from services.quota.models import ACTOR_LENGTH, KEY_LENGTH, PROJECT_ID_LENGTH, STATUSES
+from shared.events import SYSTEM_ACTOR
 from shared.schemas import StrictSchema, load
 
 MAX_QUANTITY = 2**62 - 1
@@ -54,7 +55,9 @@ def _key(**kwargs: Any) -> fields.String:
 
 
 def _actor() -> fields.String:
-    return fields.String(load_default="system", validate=validate.Length(min=1, max=ACTOR_LENGTH))
+    return fields.String(
+        load_default=SYSTEM_ACTOR, validate=validate.Length(min=1, max=ACTOR_LENGTH)
+    )
 
 
 class ItemSchema(StrictSchema):

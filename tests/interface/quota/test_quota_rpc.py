@@ -91,6 +91,18 @@ def test_fifty_concurrent_reservations_fill_a_limit_of_twenty_exactly(
     assert usage["count.pods"]["used"] == 20
 
 
+def test_concurrent_retries_of_one_key_reserve_once(quota_container, quota_config):
+    def attempt(_: int):
+        with ServiceRpcProxy("quota", quota_config, timeout=60) as quota:
+            return quota.reserve("p1", "same-key", POD)
+
+    results = list(eventlet.GreenPool(10).imap(attempt, range(10)))
+
+    assert all(result == results[0] for result in results)
+    with ServiceRpcProxy("quota", quota_config) as quota:
+        assert quota.usage("p1")["resources"]["cpu"]["used"] == 750
+
+
 def test_reservation_life_cycle_and_typed_errors(quota_container, quota_config):
     with ServiceRpcProxy("quota", quota_config) as quota:
         quota.set_limits("p1", {"cpu": 1000})
