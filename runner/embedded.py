@@ -28,6 +28,7 @@ SERVICES = {
     "network": "services.network.service:NetworkService",
     "audit": "services.audit.service:AuditService",
     "billing": "services.billing.service:BillingService",
+    "workload": "services.workload.service:WorkloadService",
     "gateway": "gateway.service:GatewayService",
 }
 

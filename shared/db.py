@@ -162,4 +162,14 @@ def migrate_main() -> None:
 
 
 # Services that own a database, in the order their migrations apply.
-MIGRATED_SERVICES = ("auth", "quota", "gpu", "audit", "billing", "network", "cluster", "config")
+MIGRATED_SERVICES = (
+    "auth",
+    "quota",
+    "gpu",
+    "audit",
+    "billing",
+    "network",
+    "cluster",
+    "config",
+    "workload",
+)

@@ -1,0 +1,1 @@
+"""The workload service: tenant workloads in Kata sandboxes, their lifecycle and autoscaling."""

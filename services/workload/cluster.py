@@ -1,0 +1,303 @@
+"""Cluster access of the workload service: the only module that imports `kubernetes`.
+
+Requests go through the client's configured ApiClient (kubeconfig or in-cluster account) as
+plain JSON on the REST paths of each kind, so objects stay the dictionaries tenants wrote.
+Every ApiException and connection failure is translated here into the service's errors,
+original chained: 404 ObjectNotFound, 409 WorkloadExists, 400/403/422 ClusterRefused
+(permanent), 410 WatchExpired, anything else ClusterUnavailable (retryable).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import urllib3
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+from nameko.extensions import DependencyProvider
+
+from services.workload.exceptions import (
+    ClusterRefused,
+    ClusterUnavailable,
+    ObjectNotFound,
+    WatchExpired,
+    WorkloadExists,
+)
+from shared.kube import api_client
+
+logger = logging.getLogger(__name__)
+
+REQUEST_TIMEOUT_SECONDS = 30
+PLURALS: dict[str, str] = {
+    "Deployment": "deployments",
+    "StatefulSet": "statefulsets",
+    "DaemonSet": "daemonsets",
+    "Job": "jobs",
+    "CronJob": "cronjobs",
+    "HorizontalPodAutoscaler": "horizontalpodautoscalers",
+    "Pod": "pods",
+    "ReplicaSet": "replicasets",
+    "ControllerRevision": "controllerrevisions",
+    "Namespace": "namespaces",
+    "Node": "nodes",
+    "ValidatingAdmissionPolicy": "validatingadmissionpolicies",
+    "ValidatingAdmissionPolicyBinding": "validatingadmissionpolicybindings",
+    "ResourceQuota": "resourcequotas",
+}
+VERSIONS: dict[str, str] = {
+    "Deployment": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "DaemonSet": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "ControllerRevision": "apps/v1",
+    "Job": "batch/v1",
+    "CronJob": "batch/v1",
+    "HorizontalPodAutoscaler": "autoscaling/v2",
+    "Pod": "v1",
+    "Namespace": "v1",
+    "Node": "v1",
+    "ResourceQuota": "v1",
+    "ValidatingAdmissionPolicy": "admissionregistration.k8s.io/v1",
+    "ValidatingAdmissionPolicyBinding": "admissionregistration.k8s.io/v1",
+}
+METRICS_PATH = "/apis/metrics.k8s.io/v1beta1"
+
+
+def resource_path(
+    kind: str, namespace: str | None = None, name: str | None = None, version: str | None = None
+) -> str:
+    version = version or VERSIONS[kind]
+    path = "/api/v1" if version == "v1" else f"/apis/{version}"
+    if namespace:
+        path += f"/namespaces/{namespace}"
+    path += f"/{PLURALS[kind]}"
+    return f"{path}/{name}" if name else path
+
+
+class Cluster:
+    """The apiserver as seen by the workload service; every method answers plain dicts."""
+
+    def __init__(self, client: ApiClient | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> ApiClient:
+        if self._client is None:
+            self._client = api_client()
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- generic object access ---------------------------------------------------------
+
+    def create(self, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
+        path = resource_path(body["kind"], namespace, version=body.get("apiVersion"))
+        return self.request("POST", path, body)
+
+    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any]:
+        return self.request("GET", resource_path(kind, namespace, name))
+
+    def list(
+        self, kind: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> dict[str, Any]:
+        query = {"labelSelector": label_selector} if label_selector else None
+        return self.request("GET", resource_path(kind, namespace), query=query)
+
+    def replace(self, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
+        path = resource_path(body["kind"], namespace, body["metadata"]["name"])
+        return self.request("PUT", path, body)
+
+    def patch(
+        self, kind: str, namespace: str, name: str, patch: Any, strategy: str = "merge"
+    ) -> dict[str, Any]:
+        content_type = {
+            "merge": "application/merge-patch+json",
+            "strategic": "application/strategic-merge-patch+json",
+            "json": "application/json-patch+json",
+        }[strategy]
+        path = resource_path(kind, namespace, name)
+        return self.request("PATCH", path, patch, content_type=content_type)
+
+    def delete(
+        self, kind: str, namespace: str, name: str, propagation: str = "Foreground"
+    ) -> dict[str, Any]:
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
+        return self.request("DELETE", resource_path(kind, namespace, name), body)
+
+    def ensure(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a cluster-scoped object, or replace it when it differs (idempotent)."""
+        try:
+            return self.create(None, body)
+        except WorkloadExists:
+            current = self.get(body["kind"], None, body["metadata"]["name"])
+        if current.get("spec") == body.get("spec"):
+            return current
+        replacement = json.loads(json.dumps(body))
+        replacement["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        return self.replace(None, replacement)
+
+    # -- pods, logs, metrics ------------------------------------------------------------
+
+    def pod_logs(self, namespace: str, name: str, options: dict[str, Any]) -> str:
+        query = {k: v for k, v in options.items() if v is not None}
+        path = resource_path("Pod", namespace, name) + "/log"
+        return self.request("GET", path, query=query, raw=True)  # type: ignore[return-value]
+
+    def pod_metrics(self, namespace: str, label_selector: str | None = None) -> list[dict]:
+        query = {"labelSelector": label_selector} if label_selector else None
+        path = f"{METRICS_PATH}/namespaces/{namespace}/pods"
+        return list(self.request("GET", path, query=query).get("items") or [])
+
+    # -- watches ------------------------------------------------------------------------
+
+    def watch(
+        self,
+        kind: str,
+        resource_version: str | None,
+        label_selector: str | None = None,
+        timeout_seconds: int = 300,
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(event type, object) from a watch across namespaces; BOOKMARKs included.
+
+        Raises WatchExpired on 410 Gone (list again), ClusterUnavailable when the stream
+        breaks (resume from the last resourceVersion seen).
+        """
+        query: dict[str, Any] = {
+            "watch": "true",
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": timeout_seconds,
+        }
+        if resource_version:
+            query["resourceVersion"] = resource_version
+        if label_selector:
+            query["labelSelector"] = label_selector
+        response = self._send("GET", resource_path(kind), None, query, None, timeout_seconds + 30)
+        try:
+            for line in _lines(response.response):
+                event = json.loads(line)
+                if event.get("type") == "ERROR":
+                    _raise_watch_error(event.get("object") or {})
+                yield event["type"], event["object"]
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ClusterUnavailable(f"the watch on {kind} broke: {exc}") from exc
+        finally:
+            response.response.release_conn()
+
+    # -- transport ----------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, Any] | None = None,
+        content_type: str = "application/json",
+        raw: bool = False,
+    ) -> Any:
+        response = self._send(method, path, body, query, content_type, REQUEST_TIMEOUT_SECONDS)
+        data = response.read()
+        if raw:
+            return data.decode("utf-8", errors="replace")
+        return json.loads(data) if data else {}
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        query: dict[str, Any] | None,
+        content_type: str | None,
+        timeout: float,
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            serialized = self.client.param_serialize(
+                method,
+                path,
+                query_params=list((query or {}).items()),
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+            )
+            response = self.client.call_api(*serialized, _request_timeout=timeout)
+        except ApiException as exc:
+            raise translate(exc, f"{method} {path}") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ClusterUnavailable(f"the cluster did not answer {method} {path}: {exc}") from exc
+        if not 200 <= response.status <= 299:
+            response.read()
+            exc = ApiException(http_resp=response)
+            raise translate(exc, f"{method} {path}") from exc
+        return response
+
+
+def translate(exc: ApiException, what: str) -> Exception:
+    """An ApiException as the service's own error (the caller chains the original)."""
+    status, message, details = _status_of(exc)
+    if status == 404:
+        return ObjectNotFound(message or f"not found: {what}", details)
+    if status == 409:
+        return WorkloadExists(message or f"conflict: {what}", details)
+    if status == 410:
+        return WatchExpired(message or "resourceVersion too old", details)
+    if status in (400, 403, 422):
+        return ClusterRefused(message or f"the cluster refused {what}", details)
+    return ClusterUnavailable(message or f"the cluster failed {what} ({status})", details)
+
+
+def _status_of(exc: ApiException) -> tuple[int, str, dict[str, Any]]:
+    status = int(exc.status or 0)
+    try:
+        body = json.loads(exc.body) if exc.body else {}
+    except (ValueError, TypeError):
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    causes = (body.get("details") or {}).get("causes") or []
+    details: dict[str, Any] = {"status": status, "reason": body.get("reason")}
+    fields = [c.get("field") for c in causes if isinstance(c, dict) and c.get("field")]
+    if fields:
+        details["field"] = fields[0]
+        details["fields"] = fields
+    return status, str(body.get("message") or exc.reason or ""), details
+
+
+def _raise_watch_error(status: dict[str, Any]) -> None:
+    code = status.get("code")
+    message = str(status.get("message") or "watch error")
+    if code == 410:
+        raise WatchExpired(message, {"status": 410})
+    raise ClusterUnavailable(message, {"status": code})
+
+
+def _lines(response: Any) -> Iterator[bytes]:
+    pending = b""
+    for chunk in response.stream(amt=65536, decode_content=True):
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            if line.strip():
+                yield line
+    if pending.strip():
+        yield pending
+
+
+class ClusterProvider(DependencyProvider):
+    """nameko dependency: `self.cluster` in entrypoints; one client per service container."""
+
+    def setup(self) -> None:
+        self.cluster = Cluster()
+
+    def stop(self) -> None:
+        self.cluster.close()
+
+    def get_dependency(self, worker_ctx: Any) -> Cluster:
+        return self.cluster

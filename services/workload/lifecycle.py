@@ -1,0 +1,365 @@
+"""Changing a workload: scale, stop/start, redeploy, update, strategy, scheduling, delete.
+
+Each action reads the workload's record, reserves quota first when it needs more, changes the
+cluster, then commits (or releases on failure) and records the change with its event in one
+transaction. Re-running an action that already happened changes nothing and emits nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from services.workload import forms, grants, isolation, records
+from services.workload.deps import Deps
+from services.workload.exceptions import InvalidOperation, ObjectNotFound
+from services.workload.manifests import dig, pod_template_path
+from services.workload.models import Workload
+from services.workload.quota_usage import pod_cost
+
+logger = logging.getLogger(__name__)
+
+SCALABLE = ("Deployment", "StatefulSet")
+SUSPENDABLE = ("Job", "CronJob")
+ROLLING = ("Deployment", "StatefulSet", "DaemonSet")
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+STOPPED_NODE_LABEL = "scs.io/stopped"
+
+
+def load_row(deps: Deps, project_id: str, namespace: str, name: str) -> Workload:
+    with deps.db.transaction() as session:
+        return records.find(session, project_id, namespace, name)
+
+
+def quota_pods(row: Workload, replicas: int) -> int:
+    """Pods the ledger must pay for: replicas, or the HPA's maximum when one is set."""
+    return max(replicas, row.hpa_max or 0)
+
+
+def scale(
+    deps: Deps, project_id: str, namespace: str, name: str, replicas: int, actor: str
+) -> dict[str, Any]:
+    row = load_row(deps, project_id, namespace, name)
+    if row.kind not in SCALABLE:
+        raise InvalidOperation(
+            f"a {row.kind} has no replica count to scale", {"field": "replicas", "kind": row.kind}
+        )
+    if row.stopped:
+        raise InvalidOperation(f"{name} is stopped; start it first", {"field": "replicas"})
+    if row.replicas == replicas:
+        return records.view(row)
+
+    previous = row.replicas
+    _change_pods(deps, row, replicas, actor, {"spec": {"replicas": replicas}})
+    data = {"from": previous, "to": replicas, "reason": "manual", "metrics": [], "at": _now()}
+    return _save(deps, row, actor, "workload.scaled", data, replicas=replicas)
+
+
+def stop(deps: Deps, project_id: str, namespace: str, name: str, actor: str) -> dict[str, Any]:
+    row = load_row(deps, project_id, namespace, name)
+    if row.stopped:
+        return records.view(row)
+    patch = _stop_patch(row)
+    deps.cluster.patch(row.kind, namespace, name, patch)
+    grants.release_all(deps.quota, row.quota_grants, actor)
+    logger.info("stopped %s %s/%s (remembering %s)", row.kind, namespace, name, row.replicas)
+    return _save(
+        deps,
+        row,
+        actor,
+        "workload.stopped",
+        {"remembered_replicas": row.replicas},
+        stopped=True,
+        remembered_replicas=row.replicas,
+        quota_grants=[],
+    )
+
+
+def start(deps: Deps, project_id: str, namespace: str, name: str, actor: str) -> dict[str, Any]:
+    row = load_row(deps, project_id, namespace, name)
+    if not row.stopped:
+        return records.view(row)
+    replicas = row.remembered_replicas if row.remembered_replicas is not None else row.replicas
+    _change_pods(deps, row, replicas, actor, _start_patch(row, replicas), pods_now=0)
+    logger.info("started %s %s/%s with %s pods", row.kind, namespace, name, replicas)
+    return _save(
+        deps,
+        row,
+        actor,
+        "workload.started",
+        {"replicas": replicas},
+        stopped=False,
+        replicas=replicas,
+        remembered_replicas=None,
+    )
+
+
+def redeploy(deps: Deps, project_id: str, namespace: str, name: str, actor: str) -> dict[str, Any]:
+    row = load_row(deps, project_id, namespace, name)
+    if row.kind not in ROLLING:
+        raise InvalidOperation(f"a {row.kind} cannot be redeployed", {"kind": row.kind})
+    at = _now()
+    patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}}
+    deps.cluster.patch(row.kind, namespace, name, patch)
+    logger.info("redeployed %s %s/%s", row.kind, namespace, name)
+    return _save(deps, row, actor, "workload.redeployed", {"at": at})
+
+
+def update(
+    deps: Deps, project_id: str, namespace: str, name: str, change: dict[str, Any], actor: str
+) -> dict[str, Any]:
+    """Image, env, resources of named containers; labels of the object and its pods."""
+    row = load_row(deps, project_id, namespace, name)
+    body = deps.cluster.get(row.kind, namespace, name)
+    template = dig(body, pod_template_path(row.kind))
+    changed = _apply_container_changes(template, change.get("containers") or [])
+    if change.get("labels"):
+        _apply_labels(body, change["labels"])
+        changed.append("labels")
+    return replace_template(deps, row, body, actor, "workload.updated", {"changed": changed})
+
+
+def set_strategy(
+    deps: Deps, project_id: str, namespace: str, name: str, form: dict[str, Any], actor: str
+) -> dict[str, Any]:
+    row = load_row(deps, project_id, namespace, name)
+    if row.kind not in ROLLING:
+        raise InvalidOperation(f"a {row.kind} has no update strategy", {"kind": row.kind})
+    if form.get("partition") is not None and row.kind != "StatefulSet":
+        raise InvalidOperation("partition applies to StatefulSets only", {"field": "partition"})
+    field, value = forms.strategy(row.kind, form)
+    body = deps.cluster.get(row.kind, namespace, name)
+    body["spec"][field] = value
+    deps.cluster.replace(namespace, body)
+    logger.info("set the update strategy of %s %s/%s", row.kind, namespace, name)
+    return _save(deps, row, actor, "workload.updated", {"changed": ["strategy"], field: value})
+
+
+def set_scheduling(
+    deps: Deps, project_id: str, namespace: str, name: str, form: dict[str, Any], actor: str
+) -> dict[str, Any]:
+    """Replace node selector, required node affinity and tolerations of the pod template."""
+    row = load_row(deps, project_id, namespace, name)
+    body = deps.cluster.get(row.kind, namespace, name)
+    spec = dig(body, pod_template_path(row.kind))["spec"]
+    for key in ("nodeSelector", "affinity", "tolerations"):
+        spec.pop(key, None)
+    spec.update(forms.scheduling(form))
+    data = {"changed": ["scheduling"]}
+    return replace_template(deps, row, body, actor, "workload.updated", data)
+
+
+def replace_template(
+    deps: Deps, row: Workload, body: dict[str, Any], actor: str, event: str, data: dict
+) -> dict[str, Any]:
+    """Write a changed object back, re-checking isolation and re-pricing its pods."""
+    isolation.check(body)
+    isolation.force_kata(body)
+    cost = pod_cost(body)
+    pods = 0 if row.stopped else quota_pods(row, row.replicas)
+    change = None
+    if cost.to_dict() != row.pod_cost and pods:
+        change = grants.plan_replacement(
+            deps.quota, row.project_id, row.id, row.quota_grants, cost, pods, actor, row.storage
+        )
+    try:
+        deps.cluster.replace(row.namespace, _writable(body))
+    except Exception:
+        if change is not None:
+            grants.abort(deps.quota, change)
+        raise
+    new_grants = grants.finish(deps.quota, change, row.id) if change else row.quota_grants
+    template = dig(body, pod_template_path(row.kind)) or {}
+    logger.info("changed the pod template of %s %s/%s", row.kind, row.namespace, row.name)
+    return _save(
+        deps,
+        row,
+        actor,
+        event,
+        data,
+        template=template,
+        pod_cost=cost.to_dict(),
+        quota_grants=new_grants,
+    )
+
+
+def delete(deps: Deps, project_id: str, namespace: str, name: str, actor: str) -> dict[str, Any]:
+    row = load_row(deps, project_id, namespace, name)
+    for hpa in hpas_of(deps, row):
+        deps.cluster.delete("HorizontalPodAutoscaler", namespace, hpa, propagation="Background")
+    try:
+        deps.cluster.delete(row.kind, namespace, name, propagation="Foreground")
+    except ObjectNotFound:
+        logger.warning("%s %s/%s was already gone from the cluster", row.kind, namespace, name)
+    grants.release_all(deps.quota, row.quota_grants, actor)
+    with deps.db.transaction() as session:
+        current = records.find(session, project_id, namespace, name)
+        records.emit(session, "workload.deleted", current, actor, {"replicas": current.replicas})
+        session.delete(current)
+    logger.info("deleted %s %s/%s", row.kind, namespace, name)
+    return {"deleted": True, **records.resource_of(row)}
+
+
+def run_now(deps: Deps, project_id: str, namespace: str, name: str, actor: str) -> dict[str, Any]:
+    """Create a Job from a CronJob's template now, owned by the CronJob."""
+    row = load_row(deps, project_id, namespace, name)
+    if row.kind != "CronJob":
+        raise InvalidOperation("only a CronJob can be run now", {"kind": row.kind})
+    cronjob = deps.cluster.get("CronJob", namespace, name)
+    template = copy.deepcopy(cronjob["spec"]["jobTemplate"])
+    job_name = f"{name[:40]}-manual-{int(datetime.now(UTC).timestamp())}"
+    metadata = template.get("metadata") or {}
+    metadata.update(
+        {
+            "name": job_name,
+            "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
+            "ownerReferences": [
+                {
+                    "apiVersion": "batch/v1",
+                    "kind": "CronJob",
+                    "name": name,
+                    "uid": cronjob["metadata"]["uid"],
+                    "controller": True,
+                }
+            ],
+        }
+    )
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": template["spec"]}
+    created = deps.cluster.create(namespace, job)
+    logger.info("ran CronJob %s/%s now as Job %s", namespace, name, job_name)
+    _save(deps, row, actor, "workload.updated", {"changed": ["run_now"], "job": job_name})
+    return {"job": job_name, "uid": created["metadata"].get("uid")}
+
+
+def hpas_of(deps: Deps, row: Workload) -> list[str]:
+    items = deps.cluster.list("HorizontalPodAutoscaler", row.namespace).get("items") or []
+    return [
+        h["metadata"]["name"]
+        for h in items
+        if (h["spec"].get("scaleTargetRef") or {}).get("name") == row.name
+        and (h["spec"].get("scaleTargetRef") or {}).get("kind") == row.kind
+    ]
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _change_pods(
+    deps: Deps,
+    row: Workload,
+    replicas: int,
+    actor: str,
+    patch: dict[str, Any],
+    pods_now: int | None = None,
+) -> None:
+    held = row.quota_grants if pods_now is None else []
+    cost = grants.cost_from(row.pod_cost)
+    change = grants.plan(
+        deps.quota,
+        row.project_id,
+        row.id,
+        held,
+        cost,
+        quota_pods(row, replicas),
+        actor,
+        row.storage,
+    )
+    try:
+        deps.cluster.patch(row.kind, row.namespace, row.name, patch)
+    except Exception:
+        grants.abort(deps.quota, change)
+        raise
+    row.quota_grants = grants.finish(deps.quota, change, row.id)
+
+
+def _stop_patch(row: Workload) -> dict[str, Any]:
+    if row.kind in SCALABLE:
+        return {"spec": {"replicas": 0}}
+    if row.kind in SUSPENDABLE:
+        return {"spec": {"suspend": True}}
+    # A DaemonSet cannot scale to zero: a node selector no node carries empties it.
+    return {"spec": {"template": {"spec": {"nodeSelector": {STOPPED_NODE_LABEL: "true"}}}}}
+
+
+def _start_patch(row: Workload, replicas: int) -> dict[str, Any]:
+    if row.kind in SCALABLE:
+        return {"spec": {"replicas": replicas}}
+    if row.kind in SUSPENDABLE:
+        return {"spec": {"suspend": False}}
+    return {"spec": {"template": {"spec": {"nodeSelector": {STOPPED_NODE_LABEL: None}}}}}
+
+
+def _apply_container_changes(template: dict[str, Any], changes: list[dict]) -> list[str]:
+    containers = {c["name"]: c for c in template["spec"].get("containers") or []}
+    changed = []
+    for change in changes:
+        container = containers.get(change["name"])
+        if container is None:
+            raise InvalidOperation(
+                f"no container named {change['name']}",
+                {"field": "containers.name", "known": sorted(containers)},
+            )
+        if change.get("image"):
+            container["image"] = change["image"]
+            changed.append(f"{change['name']}.image")
+        if change.get("env") is not None:
+            _merge_env(container, change["env"])
+            changed.append(f"{change['name']}.env")
+        if change.get("resources") is not None:
+            container["resources"] = forms.resources(change["resources"])
+            changed.append(f"{change['name']}.resources")
+    return changed
+
+
+def _merge_env(container: dict[str, Any], env: dict[str, str]) -> None:
+    current = [e for e in container.get("env") or [] if e.get("name") not in env]
+    container["env"] = current + [{"name": k, "value": v} for k, v in sorted(env.items())]
+
+
+def _apply_labels(body: dict[str, Any], labels: dict[str, str | None]) -> None:
+    protected = {"scs.io/managed", "scs.io/project", "scs.io/workload"}
+    for target in (body["metadata"], dig(body, pod_template_path(body["kind"]))["metadata"]):
+        current = target.setdefault("labels", {})
+        for key, value in labels.items():
+            if key in protected:
+                raise InvalidOperation(f"label {key} is set by the platform", {"field": key})
+            if value is None:
+                current.pop(key, None)
+            else:
+                current[key] = value
+
+
+def _writable(body: dict[str, Any]) -> dict[str, Any]:
+    body = copy.deepcopy(body)
+    body.pop("status", None)
+    body["metadata"].pop("managedFields", None)
+    return body
+
+
+def _save(
+    deps: Deps,
+    row: Workload,
+    actor: str,
+    event: str,
+    data: dict[str, Any],
+    template: dict[str, Any] | None = None,
+    **changes: Any,
+) -> dict[str, Any]:
+    with deps.db.transaction() as session:
+        current = records.find(session, row.project_id, row.namespace, row.name)
+        if "quota_grants" not in changes:
+            changes["quota_grants"] = row.quota_grants
+        for key, value in changes.items():
+            setattr(current, key, value)
+        if template is not None:
+            current.revision += 1
+            records.add_revision(session, current, template, event.split(".")[-1], actor)
+        records.touch(current)
+        records.emit(session, event, current, actor, data)
+        return records.view(current)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -1,0 +1,116 @@
+"""What a workload costs the project's quota: requests of its pod template plus Kata overhead.
+
+Per pod: CPU and memory requests (a container's limit stands in for a missing request, as the
+apiserver defaults it), the larger of the app containers' sum and the largest init container,
+GPUs (`nvidia.com/gpu` limits), and the RuntimeClass overhead (cpu 250m, memory 160Mi) charged
+apart as `overhead`. Quota items are exact integers: millicores and bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from services.workload.exceptions import InvalidManifest
+from services.workload.manifests import pod_spec, pod_spec_path
+from shared.quantity import bytes_of, cpu_millicores
+
+KATA_OVERHEAD_CPU_MILLICORES = 250
+KATA_OVERHEAD_MEMORY_BYTES = 160 * 2**20
+GPU_RESOURCE = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class PodCost:
+    cpu: int = 0  # millicores requested
+    memory: int = 0  # bytes requested
+    gpu: int = 0
+    overhead_cpu: int = KATA_OVERHEAD_CPU_MILLICORES
+    overhead_memory: int = KATA_OVERHEAD_MEMORY_BYTES
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "cpu": self.cpu,
+            "memory": self.memory,
+            "gpu": self.gpu,
+            "overhead_cpu": self.overhead_cpu,
+            "overhead_memory": self.overhead_memory,
+        }
+
+
+def pod_cost(body: dict[str, Any]) -> PodCost:
+    """The per-pod cost of a workload object's pod template."""
+    spec = pod_spec(body)
+    prefix = ".".join(pod_spec_path(str(body.get("kind"))))
+    app = [_container_cost(c, f"{prefix}.containers[{i}]") for i, c in _each(spec, "containers")]
+    init = [
+        _container_cost(c, f"{prefix}.initContainers[{i}]")
+        for i, c in _each(spec, "initContainers")
+    ]
+    totals = [sum(values) for values in zip(*app, strict=True)] if app else [0, 0, 0]
+    for values in init:
+        totals = [max(total, value) for total, value in zip(totals, values, strict=True)]
+    return PodCost(cpu=totals[0], memory=totals[1], gpu=totals[2])
+
+
+def quota_items(cost: PodCost, pods: int, storage: dict[str, int] | None = None) -> dict:
+    """Quota reservation items for `pods` pods of `cost` (plus claim storage per class)."""
+    items: dict[str, dict[str, int]] = {
+        "cpu": {"requested": cost.cpu * pods, "overhead": cost.overhead_cpu * pods},
+        "memory": {"requested": cost.memory * pods, "overhead": cost.overhead_memory * pods},
+        "count.pods": {"requested": pods, "overhead": 0},
+    }
+    if cost.gpu:
+        items["gpu"] = {"requested": cost.gpu * pods, "overhead": 0}
+    for storage_class, size in (storage or {}).items():
+        items[f"storage.{storage_class}"] = {"requested": size * pods, "overhead": 0}
+    return items
+
+
+def claim_storage(body: dict[str, Any], default_class: str = "standard") -> dict[str, int]:
+    """Bytes per StorageClass that a StatefulSet's volumeClaimTemplates ask for, per replica."""
+    if body.get("kind") != "StatefulSet":
+        return {}
+    per_class: dict[str, int] = {}
+    templates = (body.get("spec") or {}).get("volumeClaimTemplates") or []
+    for i, template in enumerate(templates):
+        spec = (template or {}).get("spec") or {}
+        size = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+        if size is None:
+            continue
+        path = f"spec.volumeClaimTemplates[{i}].spec.resources.requests.storage"
+        storage_class = spec.get("storageClassName") or default_class
+        per_class[storage_class] = per_class.get(storage_class, 0) + _bytes(size, path)
+    return per_class
+
+
+def _each(spec: dict[str, Any], name: str) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, c) for i, c in enumerate(spec.get(name) or []) if isinstance(c, dict)]
+
+
+def _container_cost(container: dict[str, Any], path: str) -> tuple[int, int, int]:
+    resources = container.get("resources") or {}
+    requests = resources.get("requests") or {}
+    limits = resources.get("limits") or {}
+    cpu = requests.get("cpu", limits.get("cpu"))
+    memory = requests.get("memory", limits.get("memory"))
+    gpu = limits.get(GPU_RESOURCE, requests.get(GPU_RESOURCE))
+    return (
+        0 if cpu is None else _millicores(cpu, f"{path}.resources.requests.cpu"),
+        0 if memory is None else _bytes(memory, f"{path}.resources.requests.memory"),
+        0 if gpu is None else _bytes(gpu, f"{path}.resources.limits.{GPU_RESOURCE}"),
+    )
+
+
+def _millicores(value: Any, path: str) -> int:
+    try:
+        return cpu_millicores(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidManifest(f"{path}: {exc}", {"field": path}) from exc
+
+
+def _bytes(value: Any, path: str) -> int:
+    try:
+        return bytes_of(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidManifest(f"{path}: {exc}", {"field": path}) from exc

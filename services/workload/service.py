@@ -1,0 +1,279 @@
+"""nameko entrypoints of the workload service; the logic lives in the modules named below.
+
+creation (manifests in), lifecycle (scale, stop/start, redeploy, update, strategy, scheduling,
+delete, run-now), history (revisions, rollback), autoscaling (HPA policy), observe (status,
+pods, logs, metrics). Callers: the gateway, and other services for HPAs (`apply_manifest`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from nameko.rpc import RpcProxy, rpc
+
+from services.workload import autoscaling, creation, forms, history, lifecycle, observe
+from services.workload.cluster import ClusterProvider
+from services.workload.deps import Deps
+from services.workload.exceptions import UnsupportedKind
+from services.workload.installer import AdmissionPolicyInstaller
+from services.workload.manifests import HPA, Document, read_documents
+from services.workload.models import OutboxEvent
+from services.workload.schemas import (
+    AutoscalingSchema,
+    LogOptionsSchema,
+    SchedulingSchema,
+    StrategySchema,
+    UpdateSchema,
+    WorkloadFormSchema,
+    load_payload,
+)
+from shared.context import RequestContext
+from shared.db import DatabaseProvider
+from shared.errors import ScsError, ValidationFailed
+from shared.health import HealthRpc
+from shared.outbox import OutboxRelay
+
+logger = logging.getLogger(__name__)
+
+
+class WorkloadService(HealthRpc):
+    """Workloads of projects in Kata sandboxes; `health` comes from HealthRpc."""
+
+    name = "workload"
+
+    db = DatabaseProvider("workload")
+    context = RequestContext()
+    relay = OutboxRelay("workload", OutboxEvent)
+    cluster = ClusterProvider()
+    admission = AdmissionPolicyInstaller()
+    quota = RpcProxy("quota")
+    network = RpcProxy("network")
+    storage = RpcProxy("storage")
+    config = RpcProxy("config")
+
+    # -- create --------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=ScsError)
+    def create_workload(
+        self,
+        project_id: str,
+        namespace: str,
+        manifest: str | list[Any] | dict[str, Any] | None = None,
+        form: dict[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """Create workloads (and their companions) from YAML text, objects, or a form.
+
+        create_workload("p1", "vision-dev", manifest="apiVersion: apps/v1\\nkind: ...")
+        -> {"workloads": [{"id", "kind", "name", "replicas", "revision", ...}],
+            "objects": [{"owner", "kind", "namespace", "name", "uid"}]}
+        Raises InvalidManifest, UnsupportedKind, ApiVersionRemoved, IsolationViolation
+        (details.field names the path), NamespaceNotInProject, WorkloadExists, QuotaRefused,
+        OwnerUnavailable (503), ClusterRefused, ClusterUnavailable.
+        """
+        if (manifest is None) == (form is None):
+            raise ValidationFailed(
+                "give either a manifest or a form", {"fields": {"manifest": ["or form"]}}
+            )
+        if form is not None:
+            manifest = [forms.to_manifest(load_payload(WorkloadFormSchema(), form, "form"))]
+        documents = read_documents(manifest)  # type: ignore[arg-type]
+        return creation.create(self._deps(), project_id, namespace, documents, self._actor(actor))
+
+    @rpc(expected_exceptions=ScsError)
+    def apply_manifest(
+        self, project_id: str, namespace: str, manifest: dict[str, Any], actor: str | None = None
+    ) -> dict[str, Any]:
+        """The companion contract for HPAs: {"kind","namespace","name","uid"}."""
+        documents = read_documents(manifest)
+        if documents[0].role != HPA:
+            raise UnsupportedKind(
+                "the workload service applies HorizontalPodAutoscalers through this call",
+                {"field": "kind"},
+            )
+        creation.create(self._deps(), project_id, namespace, documents, self._actor(actor))
+        return _ref(documents[0], namespace)
+
+    @rpc(expected_exceptions=ScsError)
+    def delete_object(
+        self, project_id: str, namespace: str, kind: str, name: str, actor: str | None = None
+    ) -> dict[str, Any]:
+        if kind != "HorizontalPodAutoscaler":
+            raise UnsupportedKind(f"{kind} is not the workload service's", {"field": "kind"})
+        observe.require_project_namespace(self.cluster, project_id, namespace)
+        self.cluster.delete(kind, namespace, name, propagation="Background")
+        return {"kind": kind, "namespace": namespace, "name": name, "deleted": True}
+
+    # -- read ----------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=ScsError)
+    def list_workloads(self, project_id: str, namespace: str | None = None) -> list[dict]:
+        return observe.list_workloads(self._deps(), project_id, namespace)
+
+    @rpc(expected_exceptions=ScsError)
+    def get_workload(self, project_id: str, namespace: str, name: str) -> dict[str, Any]:
+        """The record plus `rollout`: {"state": progressing|complete|failed|suspended, ...}."""
+        return observe.describe(self._deps(), project_id, namespace, name)
+
+    @rpc(expected_exceptions=ScsError)
+    def list_revisions(self, project_id: str, namespace: str, name: str) -> list[dict]:
+        return history.revisions(self._deps(), project_id, namespace, name)
+
+    @rpc(expected_exceptions=ScsError)
+    def list_pods(self, project_id: str, namespace: str, name: str) -> list[dict]:
+        """[{"name", "phase", "node", "ip", "restarts", "ready", "started_at"}]"""
+        return observe.pods(self._deps(), project_id, namespace, name)
+
+    @rpc(expected_exceptions=ScsError)
+    def get_pod_yaml(self, project_id: str, namespace: str, pod: str) -> dict[str, Any]:
+        return observe.pod_yaml(self._deps(), project_id, namespace, pod)
+
+    @rpc(expected_exceptions=ScsError)
+    def get_logs(
+        self, project_id: str, namespace: str, pod: str, options: dict | None = None
+    ) -> dict[str, Any]:
+        """options: container, tail_lines, since_seconds, previous, limit_bytes."""
+        loaded = load_payload(LogOptionsSchema(), options or {}, "query")
+        return observe.logs(self._deps(), project_id, namespace, pod, loaded)
+
+    @rpc(expected_exceptions=ScsError)
+    def get_metrics(self, project_id: str, namespace: str, name: str) -> dict[str, Any]:
+        return observe.metrics(self._deps(), project_id, namespace, name)
+
+    # -- change --------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=ScsError)
+    def scale_workload(
+        self, project_id: str, namespace: str, name: str, replicas: int, actor: str | None = None
+    ) -> dict[str, Any]:
+        """Raises QuotaRefused when the project cannot pay for the extra pods."""
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+            raise ValidationFailed(
+                "replicas must be a non-negative integer", {"field": "replicas"}
+            )
+        return lifecycle.scale(
+            self._deps(), project_id, namespace, name, replicas, self._actor(actor)
+        )
+
+    @rpc(expected_exceptions=ScsError)
+    def stop_workload(
+        self, project_id: str, namespace: str, name: str, actor: str | None = None
+    ) -> dict[str, Any]:
+        return lifecycle.stop(self._deps(), project_id, namespace, name, self._actor(actor))
+
+    @rpc(expected_exceptions=ScsError)
+    def start_workload(
+        self, project_id: str, namespace: str, name: str, actor: str | None = None
+    ) -> dict[str, Any]:
+        return lifecycle.start(self._deps(), project_id, namespace, name, self._actor(actor))
+
+    @rpc(expected_exceptions=ScsError)
+    def redeploy_workload(
+        self, project_id: str, namespace: str, name: str, actor: str | None = None
+    ) -> dict[str, Any]:
+        return lifecycle.redeploy(self._deps(), project_id, namespace, name, self._actor(actor))
+
+    @rpc(expected_exceptions=ScsError)
+    def update_workload(
+        self,
+        project_id: str,
+        namespace: str,
+        name: str,
+        change: dict[str, Any],
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """change: {"containers": [{"name", "image", "env", "resources"}], "labels": {}}."""
+        loaded = load_payload(UpdateSchema(), change)
+        return lifecycle.update(
+            self._deps(), project_id, namespace, name, loaded, self._actor(actor)
+        )
+
+    @rpc(expected_exceptions=ScsError)
+    def set_update_strategy(
+        self,
+        project_id: str,
+        namespace: str,
+        name: str,
+        strategy: dict[str, Any],
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        loaded = load_payload(StrategySchema(), strategy)
+        return lifecycle.set_strategy(
+            self._deps(), project_id, namespace, name, loaded, self._actor(actor)
+        )
+
+    @rpc(expected_exceptions=ScsError)
+    def set_scheduling(
+        self,
+        project_id: str,
+        namespace: str,
+        name: str,
+        scheduling: dict[str, Any],
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        loaded = load_payload(SchedulingSchema(), scheduling)
+        return lifecycle.set_scheduling(
+            self._deps(), project_id, namespace, name, loaded, self._actor(actor)
+        )
+
+    @rpc(expected_exceptions=ScsError)
+    def set_autoscaling(
+        self,
+        project_id: str,
+        namespace: str,
+        name: str,
+        policy: dict[str, Any],
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """policy: {"enabled", "min_replicas", "max_replicas", "cpu_utilization",
+        "memory_utilization"}; the ledger pays for max_replicas pods."""
+        loaded = load_payload(AutoscalingSchema(), policy)
+        return autoscaling.set_autoscaling(
+            self._deps(), project_id, namespace, name, loaded, self._actor(actor)
+        )
+
+    @rpc(expected_exceptions=ScsError)
+    def rollback_workload(
+        self,
+        project_id: str,
+        namespace: str,
+        name: str,
+        revision: int | None = None,
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        return history.rollback(
+            self._deps(), project_id, namespace, name, revision, self._actor(actor)
+        )
+
+    @rpc(expected_exceptions=ScsError)
+    def run_cronjob(
+        self, project_id: str, namespace: str, name: str, actor: str | None = None
+    ) -> dict[str, Any]:
+        return lifecycle.run_now(self._deps(), project_id, namespace, name, self._actor(actor))
+
+    @rpc(expected_exceptions=ScsError)
+    def delete_workload(
+        self, project_id: str, namespace: str, name: str, actor: str | None = None
+    ) -> dict[str, Any]:
+        """Cascading delete (foreground); releases the workload's quota."""
+        return lifecycle.delete(self._deps(), project_id, namespace, name, self._actor(actor))
+
+    @rpc(expected_exceptions=ScsError)
+    def delete_pod(
+        self, project_id: str, namespace: str, pod: str, actor: str | None = None
+    ) -> dict[str, Any]:
+        return observe.delete_pod(self._deps(), project_id, namespace, pod, self._actor(actor))
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _deps(self) -> Deps:
+        owners = {"network": self.network, "storage": self.storage, "config": self.config}
+        return Deps(db=self.db, cluster=self.cluster, quota=self.quota, owners=owners)
+
+    def _actor(self, actor: str | None) -> str:
+        return actor or self.context.actor
+
+
+def _ref(doc: Document, namespace: str) -> dict[str, Any]:
+    return {"kind": doc.kind, "namespace": namespace, "name": doc.name, "uid": None}
