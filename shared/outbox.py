@@ -16,7 +16,7 @@ from typing import Any
 import eventlet
 from kombu import Connection, Exchange, Producer
 from nameko.extensions import DependencyProvider
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from shared.config import Settings, database_url
 from shared.db import Database
@@ -25,6 +25,8 @@ from shared.events import EVENT_EXCHANGE
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+# pg advisory lock held by the relay of a database's outbox for one transaction.
+RELAY_LOCK_KEY = 0x5C5_0B0
 
 
 def event_exchange() -> Exchange:
@@ -83,15 +85,18 @@ def relay_once(database: Database, outbox_model: Any, publisher: EventPublisher)
     """
     published = 0
     with database.transaction() as session:
+        if database.dialect == "postgresql" and not session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RELAY_LOCK_KEY}
+        ):
+            # Another process relays this outbox right now. One relay at a time keeps the
+            # order: two relays taking disjoint batches would publish them interleaved.
+            return 0
         query = (
             select(outbox_model)
             .where(outbox_model.published_at.is_(None))
             .order_by(outbox_model.seq)
             .limit(BATCH_SIZE)
         )
-        if database.dialect == "postgresql":
-            # Two relays of one service (two processes) never send the same rows together.
-            query = query.with_for_update(skip_locked=True)
         for row in session.scalars(query):
             try:
                 publisher.publish(row.payload)
