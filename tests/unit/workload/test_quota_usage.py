@@ -1,0 +1,69 @@
+"""Per-pod cost and quota items, with the Kata overhead charged apart (pure functions)."""
+
+from pathlib import Path
+
+import pytest
+
+from services.workload.exceptions import InvalidManifest
+from services.workload.manifests import read_documents
+from services.workload.quota_usage import claim_storage, pod_cost, quota_items
+
+INPUTS = Path(__file__).resolve().parents[4] / "shared" / "inputs"
+
+
+def _deployment(containers: list, init: list | None = None) -> dict:
+    spec: dict = {"containers": containers}
+    if init:
+        spec["initContainers"] = init
+    return {"kind": "Deployment", "metadata": {"name": "x"}, "spec": {"template": {"spec": spec}}}
+
+
+def test_requests_sum_and_limits_stand_in_for_missing_requests() -> None:
+    body = _deployment(
+        [
+            {"name": "a", "resources": {"requests": {"cpu": "100m", "memory": "100Mi"}}},
+            {"name": "b", "resources": {"limits": {"cpu": "1", "nvidia.com/gpu": "1"}}},
+        ]
+    )
+    cost = pod_cost(body)
+    assert (cost.cpu, cost.memory, cost.gpu) == (1100, 100 * 2**20, 1)
+
+
+def test_the_largest_init_container_counts_when_larger() -> None:
+    body = _deployment(
+        [{"name": "a", "resources": {"requests": {"cpu": "100m"}}}],
+        init=[{"name": "i", "resources": {"requests": {"cpu": "2"}}}],
+    )
+    assert pod_cost(body).cpu == 2000
+
+
+def test_items_multiply_by_pods_and_keep_overhead_apart() -> None:
+    docs = read_documents((INPUTS / "guestbook-all-in-one.yaml").read_text())
+    frontend = [d for d in docs if d.name == "frontend" and d.kind == "Deployment"][0]
+
+    items = quota_items(pod_cost(frontend.body), 3)
+
+    assert items["cpu"] == {"requested": 300, "overhead": 750}
+    assert items["memory"] == {"requested": 300 * 2**20, "overhead": 3 * 160 * 2**20}
+    assert items["count.pods"] == {"requested": 3, "overhead": 0}
+    assert "gpu" not in items
+
+
+def test_statefulset_claims_are_charged_per_class_and_replica() -> None:
+    docs = read_documents((INPUTS / "web-statefulset.yaml").read_text())
+    web = [d for d in docs if d.kind == "StatefulSet"][0]
+
+    storage = claim_storage(web.body)
+    items = quota_items(pod_cost(web.body), 2, storage)
+
+    assert storage == {"standard": 2**30}
+    assert items["storage.standard"] == {"requested": 2 * 2**30, "overhead": 0}
+
+
+def test_a_malformed_quantity_names_its_field() -> None:
+    body = _deployment([{"name": "a", "resources": {"requests": {"cpu": "lots"}}}])
+    with pytest.raises(InvalidManifest) as caught:
+        pod_cost(body)
+    assert (
+        caught.value.details["field"] == "spec.template.spec.containers[0].resources.requests.cpu"
+    )
