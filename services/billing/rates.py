@@ -90,12 +90,17 @@ def cost_lines(quantities: dict[str, Decimal], rates: dict[str, Decimal]) -> dic
             {
                 "metric": metric,
                 "quantity": str(quantity),
-                "price": str(price),
+                "price": plain(price),
                 "amount": str(amount),
             }
         )
     return {"lines": lines, "total": str(total.quantize(MONEY))}
 
 
+def plain(value: Decimal) -> str:
+    """0.250000000000 -> "0.25" (the database's scale is not part of the price)."""
+    return format(value.normalize(), "f")
+
+
 def as_dict(currency: str, rates: dict[str, Decimal]) -> dict[str, Any]:
-    return {"currency": currency, "rates": {k: str(v) for k, v in sorted(rates.items())}}
+    return {"currency": currency, "rates": {k: plain(v) for k, v in sorted(rates.items())}}
