@@ -25,10 +25,20 @@ from gateway.routes.gpu import GpuRoutes
 from gateway.routes.planned import PlannedRoutes
 from gateway.routes.quota import QuotaRoutes
 from gateway.routes.tenancy import TenancyRoutes
+from gateway.routes.workloads import WorkloadRoutes
 from shared.errors import NotFound
 
 # Services /readyz asks; each answers the `health` RPC.
-BACKING_SERVICES = ("auth", "quota", "gpu", "cluster", "config", "audit", "billing")
+BACKING_SERVICES = (
+    "auth",
+    "quota",
+    "gpu",
+    "cluster",
+    "config",
+    "audit",
+    "billing",
+    "workload",
+)
 
 
 class GatewayService(
@@ -39,6 +49,7 @@ class GatewayService(
     ConfigRoutes,
     AuditRoutes,
     BillingRoutes,
+    WorkloadRoutes,
     PlannedRoutes,
 ):
     name = "gateway"
@@ -50,6 +61,7 @@ class GatewayService(
     config = RpcProxy("config")
     audit = RpcProxy("audit")
     billing = RpcProxy("billing")
+    workload = RpcProxy("workload")
     call_context = CallContext()
     denials = DenialRecorder()
 

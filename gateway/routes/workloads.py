@@ -1,0 +1,304 @@
+"""Workloads of a project's namespaces and their pods (workload service).
+
+Every route names the namespace: in the body when creating, in the query string otherwise
+(`?namespace=vision-dev`). Workload names are unique per namespace across the five kinds.
+The terminal (exec over a WebSocket), YAML editing and per-workload network settings are still
+planned routes (gateway/routes/planned.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from gateway.api import ApiCall, route
+from shared.schemas import StrictSchema
+
+P = "/api/v1/projects/<project_id>"
+W = f"{P}/workloads/<name>"
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+TAG = "workloads"
+
+
+def _namespace(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(DNS_LABEL, error="not a namespace name"), **kwargs
+    )
+
+
+class NamespaceQuerySchema(StrictSchema):
+    namespace = _namespace(required=True)
+
+
+class ListQuerySchema(StrictSchema):
+    namespace = _namespace(load_default=None)
+
+
+class CreateWorkloadSchema(StrictSchema):
+    namespace = _namespace(required=True)
+    # YAML/JSON text (one or more documents), or a list of objects
+    manifest = fields.Raw(load_default=None)
+    form = fields.Dict(load_default=None)
+
+    @validates_schema
+    def _one_source(self, data: dict[str, Any], **_: Any) -> None:
+        manifest, form = data.get("manifest"), data.get("form")
+        if (manifest is None) == (form is None):
+            raise ValidationError("give either manifest or form", "manifest")
+        if manifest is not None and not isinstance(manifest, str | list | dict):
+            raise ValidationError("YAML text or a list of objects", "manifest")
+
+
+class ScaleSchema(StrictSchema):
+    replicas = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1000))
+
+
+class RollbackSchema(StrictSchema):
+    revision = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+
+
+class ContainersSchema(StrictSchema):
+    # checked field by field by the workload service (UpdateSchema)
+    containers = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1))
+
+
+class LabelsSchema(StrictSchema):
+    labels = fields.Dict(
+        keys=fields.String(), values=fields.String(allow_none=True), required=True
+    )
+
+
+class PolicySchema(StrictSchema):
+    """Passed on as it is; the workload service validates it (Strategy/Scheduling/Autoscaling)."""
+
+    class Meta:
+        unknown = "include"
+
+
+class LogQuerySchema(NamespaceQuerySchema):
+    container = fields.String()
+    tail_lines = fields.Integer(validate=validate.Range(min=1, max=100_000))
+    since_seconds = fields.Integer(validate=validate.Range(min=1))
+    previous = fields.Boolean(load_default=False)
+    limit_bytes = fields.Integer(validate=validate.Range(min=1, max=10 * 2**20))
+
+
+def _route(method: str, path: str, action: str, summary: str, **kwargs: Any) -> Any:
+    return route(method, path, summary=summary, tag=TAG, area="workloads", action=action, **kwargs)
+
+
+class WorkloadRoutes:
+    workload: Any  # RpcProxy declared on GatewayService
+
+    def _target(self, call: ApiCall) -> tuple[str, str, str]:
+        return call.path["project_id"], call.query["namespace"], call.path["name"]
+
+    @_route("GET", f"{P}/workloads", "view", "List workloads", query=ListQuerySchema())
+    def list_workloads(self, call: ApiCall) -> Any:
+        items = self.workload.list_workloads(call.path["project_id"], call.query["namespace"])
+        return {"items": items, "total": len(items)}
+
+    @_route(
+        "POST",
+        f"{P}/workloads",
+        "create",
+        "Create workloads from YAML (multi-document) or a form",
+        body=CreateWorkloadSchema(),
+        status=201,
+    )
+    def create_workload(self, call: ApiCall) -> Any:
+        return self.workload.create_workload(
+            call.path["project_id"],
+            call.body["namespace"],
+            manifest=call.body["manifest"],
+            form=call.body["form"],
+            actor=call.user_id,
+        )
+
+    @_route("GET", W, "view", "A workload with its rollout status", query=NamespaceQuerySchema())
+    def get_workload(self, call: ApiCall) -> Any:
+        return self.workload.get_workload(*self._target(call))
+
+    @_route("GET", f"{W}/revisions", "view", "Revision history", query=NamespaceQuerySchema())
+    def list_revisions(self, call: ApiCall) -> Any:
+        return {"items": self.workload.list_revisions(*self._target(call))}
+
+    @_route("GET", f"{W}/pods", "view", "Pods of a workload", query=NamespaceQuerySchema())
+    def list_pods(self, call: ApiCall) -> Any:
+        return {"items": self.workload.list_pods(*self._target(call))}
+
+    @_route("GET", f"{W}/metrics", "view", "CPU and memory per pod", query=NamespaceQuerySchema())
+    def workload_metrics(self, call: ApiCall) -> Any:
+        return self.workload.get_metrics(*self._target(call))
+
+    @_route(
+        "PUT",
+        f"{W}/containers",
+        "configure_containers",
+        "Image, env and resources of containers",
+        body=ContainersSchema(),
+        query=NamespaceQuerySchema(),
+    )
+    def configure_containers(self, call: ApiCall) -> Any:
+        change = {"containers": call.body["containers"]}
+        return self.workload.update_workload(*self._target(call), change, actor=call.user_id)
+
+    @_route(
+        "PUT",
+        f"{W}/labels",
+        "labels",
+        "Labels of the workload and its pods (null removes)",
+        body=LabelsSchema(),
+        query=NamespaceQuerySchema(),
+    )
+    def set_labels(self, call: ApiCall) -> Any:
+        change = {"labels": call.body["labels"]}
+        return self.workload.update_workload(*self._target(call), change, actor=call.user_id)
+
+    @_route(
+        "PUT",
+        f"{W}/scale",
+        "scale",
+        "Manual scale (quota-checked)",
+        body=ScaleSchema(),
+        query=NamespaceQuerySchema(),
+    )
+    def scale_workload(self, call: ApiCall) -> Any:
+        return self.workload.scale_workload(
+            *self._target(call), call.body["replicas"], actor=call.user_id
+        )
+
+    @_route(
+        "POST",
+        f"{W}/rollback",
+        "rollback",
+        "Roll back to a revision (the previous one by default)",
+        body=RollbackSchema(),
+        query=NamespaceQuerySchema(),
+    )
+    def rollback_workload(self, call: ApiCall) -> Any:
+        return self.workload.rollback_workload(
+            *self._target(call), call.body["revision"], actor=call.user_id
+        )
+
+    @_route(
+        "PUT",
+        f"{W}/strategy",
+        "update_strategy",
+        "Rolling update strategy (maxSurge, maxUnavailable, partition)",
+        body=PolicySchema(),
+        query=NamespaceQuerySchema(),
+    )
+    def set_strategy(self, call: ApiCall) -> Any:
+        return self.workload.set_update_strategy(
+            *self._target(call), call.body, actor=call.user_id
+        )
+
+    @_route(
+        "PUT",
+        f"{W}/autoscaling",
+        "scaling_policy",
+        "Autoscaling policy on CPU and memory (autoscaling/v2)",
+        body=PolicySchema(),
+        query=NamespaceQuerySchema(),
+    )
+    def set_autoscaling(self, call: ApiCall) -> Any:
+        return self.workload.set_autoscaling(*self._target(call), call.body, actor=call.user_id)
+
+    @_route(
+        "PUT",
+        f"{W}/scheduling",
+        "scheduling_policy",
+        "Node selector, node affinity and tolerations",
+        body=PolicySchema(),
+        query=NamespaceQuerySchema(),
+    )
+    def set_scheduling(self, call: ApiCall) -> Any:
+        return self.workload.set_scheduling(*self._target(call), call.body, actor=call.user_id)
+
+    @_route(
+        "POST",
+        f"{W}/stop",
+        "start_stop",
+        "Stop (scale to zero, suspend)",
+        query=NamespaceQuerySchema(),
+    )
+    def stop_workload(self, call: ApiCall) -> Any:
+        return self.workload.stop_workload(*self._target(call), actor=call.user_id)
+
+    @_route(
+        "POST",
+        f"{W}/start",
+        "start_stop",
+        "Start with the remembered replica count",
+        query=NamespaceQuerySchema(),
+    )
+    def start_workload(self, call: ApiCall) -> Any:
+        return self.workload.start_workload(*self._target(call), actor=call.user_id)
+
+    @_route("POST", f"{W}/redeploy", "redeploy", "Rolling restart", query=NamespaceQuerySchema())
+    def redeploy_workload(self, call: ApiCall) -> Any:
+        return self.workload.redeploy_workload(*self._target(call), actor=call.user_id)
+
+    @_route(
+        "POST",
+        f"{W}/run",
+        "run_cronjob",
+        "Run a CronJob now",
+        query=NamespaceQuerySchema(),
+        status=201,
+    )
+    def run_cronjob(self, call: ApiCall) -> Any:
+        return self.workload.run_cronjob(*self._target(call), actor=call.user_id)
+
+    @_route(
+        "POST", f"{W}/suspend", "stop_cronjob", "Suspend a CronJob", query=NamespaceQuerySchema()
+    )
+    def suspend_cronjob(self, call: ApiCall) -> Any:
+        return self.workload.stop_workload(*self._target(call), actor=call.user_id)
+
+    @_route(
+        "POST",
+        f"{W}/resume",
+        "stop_cronjob",
+        "Resume a suspended CronJob",
+        query=NamespaceQuerySchema(),
+    )
+    def resume_cronjob(self, call: ApiCall) -> Any:
+        return self.workload.start_workload(*self._target(call), actor=call.user_id)
+
+    @_route(
+        "DELETE", W, "delete", "Delete (cascading; releases quota)", query=NamespaceQuerySchema()
+    )
+    def delete_workload(self, call: ApiCall) -> Any:
+        return self.workload.delete_workload(*self._target(call), actor=call.user_id)
+
+    # -- pods ------------------------------------------------------------------------------
+
+    @_route(
+        "GET",
+        f"{P}/pods/<name>/yaml",
+        "view_pod_yaml",
+        "A pod as YAML",
+        query=NamespaceQuerySchema(),
+    )
+    def pod_yaml(self, call: ApiCall) -> Any:
+        return self.workload.get_pod_yaml(*self._target(call))
+
+    @_route(
+        "GET",
+        f"{P}/pods/<name>/logs",
+        "logs",
+        "Container logs (tail, since, previous)",
+        query=LogQuerySchema(),
+    )
+    def pod_logs(self, call: ApiCall) -> Any:
+        options = {k: v for k, v in call.query.items() if k != "namespace"}
+        return self.workload.get_logs(*self._target(call), options)
+
+    @_route(
+        "DELETE", f"{P}/pods/<name>", "delete_pod", "Delete a pod", query=NamespaceQuerySchema()
+    )
+    def delete_pod(self, call: ApiCall) -> Any:
+        return self.workload.delete_pod(*self._target(call), actor=call.user_id)
