@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.events import SYSTEM_ACTOR, new_event
+from shared.quantity import format_millicores
 
 COUNTED = {
     "pods": "count/pods",
@@ -43,7 +44,7 @@ def hard_of(limits: dict[str, int]) -> dict[str, str]:
     for resource, value in limits.items():
         key = _key(resource)
         if key is not None:
-            hard[key] = f"{value}m" if resource == "cpu" else str(value)
+            hard[key] = format_millicores(value) if resource == "cpu" else str(value)
     return hard
 
 
