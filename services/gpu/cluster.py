@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
 from services.gpu import matrix
@@ -53,6 +54,10 @@ def _translate(exc: ApiException, what: str) -> Exception:
 def _gpu_count(values: dict[str, str] | None) -> int:
     raw = (values or {}).get(matrix.GPU_RESOURCE)
     return int(parse_quantity(raw)) if raw else 0
+
+
+def _version(listing: Any) -> str:
+    return str(listing.metadata.resource_version) if listing.metadata else ""
 
 
 def node_facts(node: Any) -> NodeFacts:
@@ -94,14 +99,17 @@ class Cluster:
     @property
     def core(self) -> client.CoreV1Api:
         if self._api is None:
-            self._api = _translated(kube.api_client, "loading the kubeconfig")
+            try:
+                self._api = _translated(kube.api_client, "loading the kubeconfig")
+            except ConfigException as exc:
+                raise ClusterUnavailable(f"no usable kubeconfig: {exc}") from exc
         return client.CoreV1Api(self._api)
 
     def list_nodes(self) -> tuple[list[NodeFacts], str]:
         answer = _translated(
             lambda: self.core.list_node(_request_timeout=REQUEST_TIMEOUT), "listing nodes"
         )
-        return [node_facts(n) for n in answer.items], answer.metadata.resource_version
+        return [node_facts(n) for n in answer.items], _version(answer)
 
     def watch_nodes(self, resource_version: str) -> Iterator[tuple[str, NodeFacts]]:
         for kind, obj in self._watch(self.core.list_node, resource_version, "watching nodes"):
@@ -113,7 +121,7 @@ class Cluster:
             "listing pods",
         )
         pods = [pod_facts(p) for p in answer.items]
-        return [p for p in pods if p.count > 0], answer.metadata.resource_version
+        return [p for p in pods if p.count > 0], _version(answer)
 
     def watch_pods(self, resource_version: str) -> Iterator[tuple[str, PodFacts]]:
         stream = self._watch(
@@ -132,7 +140,8 @@ class Cluster:
             )
         except ClusterRefused:
             return None  # deleted meanwhile
-        return (namespace.metadata.labels or {}).get(PROJECT_LABEL)
+        labels = namespace.metadata.labels if namespace.metadata else None
+        return (labels or {}).get(PROJECT_LABEL)
 
     def label_node(self, name: str, labels: dict[str, str]) -> None:
         body = {"metadata": {"labels": labels}}
