@@ -92,6 +92,8 @@ class AuditRecord(Base):
     source: Mapped[str | None] = mapped_column(String(ACTOR_LENGTH), nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    # How often the bus delivered this event (at-least-once: more than 1 is a duplicate).
+    deliveries: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
 
 class Transcript(Base):

@@ -87,6 +87,7 @@ def to_dict(record: AuditRecord) -> dict[str, Any]:
         "source": record.source,
         "request_id": record.request_id,
         "data": record.data,
+        "deliveries": record.deliveries,
     }
 
 

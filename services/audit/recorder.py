@@ -71,8 +71,9 @@ def _text(value: Any, length: int) -> str | None:
 def store_event(session: Session, envelope: dict[str, Any]) -> bool:
     """Store one event; False when its id was already stored (a redelivery)."""
     event_id = str(envelope["id"])
-    found = session.scalar(select(AuditRecord.seq).where(AuditRecord.event_id == event_id))
+    found = session.scalar(select(AuditRecord).where(AuditRecord.event_id == event_id))
     if found is not None:
+        found.deliveries += 1
         logger.debug("event %s already recorded", event_id)
         return False
     session.add(record_from_envelope(envelope))

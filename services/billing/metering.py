@@ -79,7 +79,9 @@ def apply_event(session: Session, body: Any) -> str:
         logger.warning("ignoring a message that is not an event envelope: %s", exc)
         return "skipped"
     event_id = str(envelope["id"])
-    if session.get(AppliedEvent, event_id) is not None:
+    seen = session.get(AppliedEvent, event_id)
+    if seen is not None:
+        seen.deliveries += 1
         return "duplicate"
 
     session.add(

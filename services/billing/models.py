@@ -73,6 +73,8 @@ class AppliedEvent(Base):
     event_type: Mapped[str] = mapped_column(String(128), nullable=False)
     project_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    # How often the bus delivered this event (at-least-once: more than 1 is a duplicate).
+    deliveries: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
 
 class PodInterval(Base):

@@ -39,7 +39,8 @@ def test_an_event_is_stored_once_however_often_it_arrives(audit_db: Any) -> None
     event = _event("workload.created", "pa", "u1", "web", 0)
     assert _store(audit_db, event, event) == [True, False]
     assert _store(audit_db, event) == [False]
-    assert _search(audit_db, project_id="pa")["total"] == 1
+    answer = _search(audit_db, project_id="pa")
+    assert answer["total"] == 1 and answer["items"][0]["deliveries"] == 3
 
 
 def test_a_project_sees_only_its_records_under_every_filter(audit_db: Any) -> None:

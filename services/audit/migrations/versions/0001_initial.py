@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(255), nullable=True),
         sa.Column("request_id", sa.String(64), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("deliveries", sa.Integer(), nullable=False, server_default="1"),
     )
     op.create_index(
         "ix_audit_records_project_time", "audit_records", ["project_id", "occurred_at"]

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(128), nullable=False),
         sa.Column("project_id", sa.String(64), nullable=True),
         _timestamp("received_at"),
+        sa.Column("deliveries", sa.Integer(), nullable=False, server_default="1"),
     )
     op.create_table(
         "billing_pod_intervals",
