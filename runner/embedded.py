@@ -26,6 +26,7 @@ SERVICES = {
     "cluster": "services.cluster.service:ClusterService",
     "config": "services.config.service:ConfigService",
     "network": "services.network.service:NetworkService",
+    "storage": "services.storage.service:StorageService",
     "audit": "services.audit.service:AuditService",
     "billing": "services.billing.service:BillingService",
     "workload": "services.workload.service:WorkloadService",

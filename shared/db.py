@@ -169,6 +169,7 @@ MIGRATED_SERVICES = (
     "audit",
     "billing",
     "network",
+    "storage",
     "cluster",
     "config",
     "workload",
