@@ -22,8 +22,10 @@ from gateway.routes.billing import BillingRoutes
 from gateway.routes.cluster import ClusterRoutes
 from gateway.routes.config import ConfigRoutes
 from gateway.routes.gpu import GpuRoutes
+from gateway.routes.network import NetworkRoutes
 from gateway.routes.planned import PlannedRoutes
 from gateway.routes.quota import QuotaRoutes
+from gateway.routes.storage import StorageRoutes
 from gateway.routes.tenancy import TenancyRoutes
 from gateway.routes.workloads import WorkloadRoutes
 from shared.errors import NotFound
@@ -38,6 +40,8 @@ BACKING_SERVICES = (
     "audit",
     "billing",
     "workload",
+    "network",
+    "storage",
 )
 
 
@@ -50,6 +54,8 @@ class GatewayService(
     AuditRoutes,
     BillingRoutes,
     WorkloadRoutes,
+    NetworkRoutes,
+    StorageRoutes,
     PlannedRoutes,
 ):
     name = "gateway"
@@ -62,6 +68,8 @@ class GatewayService(
     audit = RpcProxy("audit")
     billing = RpcProxy("billing")
     workload = RpcProxy("workload")
+    network = RpcProxy("network")
+    storage = RpcProxy("storage")
     call_context = CallContext()
     denials = DenialRecorder()
 

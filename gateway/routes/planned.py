@@ -17,22 +17,9 @@ P = "/api/v1/projects/<project_id>"
 
 # (area, action, method, path)
 PLANNED_ROUTES: tuple[tuple[str, str, str, str], ...] = (
-    ("storage", "view", "GET", f"{P}/storage/volumes"),
-    ("storage", "view_storageclass_yaml", "GET", f"{P}/storage/classes/<name>/yaml"),
-    ("storage", "view_pv_yaml", "GET", f"{P}/storage/volumes/<name>/yaml"),
-    ("storage", "delete_pv", "DELETE", f"{P}/storage/volumes/<name>"),
     ("workloads", "network_settings", "PUT", f"{P}/workloads/<name>/network"),
     ("workloads", "edit_yaml", "PUT", f"{P}/workloads/<name>/yaml"),
     ("workloads", "terminal", "GET", f"{P}/pods/<name>/exec"),
-    ("volume_claims", "view", "GET", f"{P}/volume-claims"),
-    ("volume_claims", "create", "POST", f"{P}/volume-claims"),
-    ("volume_claims", "edit_yaml", "PUT", f"{P}/volume-claims/<name>/yaml"),
-    ("volume_claims", "delete", "DELETE", f"{P}/volume-claims/<name>"),
-    ("network", "view", "GET", f"{P}/services"),
-    ("network", "create", "POST", f"{P}/services"),
-    ("network", "update", "PUT", f"{P}/services/<name>"),
-    ("network", "edit_yaml", "PUT", f"{P}/services/<name>/yaml"),
-    ("network", "delete", "DELETE", f"{P}/services/<name>"),
 )
 
 
