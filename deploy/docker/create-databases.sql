@@ -6,3 +6,5 @@ CREATE DATABASE scs_storage OWNER scs;
 CREATE DATABASE scs_gpu OWNER scs;
 CREATE DATABASE scs_audit OWNER scs;
 CREATE DATABASE scs_billing OWNER scs;
+CREATE DATABASE scs_cluster OWNER scs;
+CREATE DATABASE scs_config OWNER scs;
