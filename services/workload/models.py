@@ -5,6 +5,7 @@
   that currently pay for its pods, and the HPA's maxReplicas (the ledger pays for that many
   pods) and the last replica count the HPA watcher announced.
 - `workload_revisions`: every pod template the platform applied (create, update, rollback).
+- `pod_runs`: pods announced as started, and whether their stop was announced.
 - `watch_state`: the last resourceVersion each watcher saw, so a restart resumes there.
 - `outbox`: events waiting for the relay (shared/events.py, shared/outbox.py).
 """
@@ -74,6 +75,19 @@ class WorkloadRevision(Base):
     change: Mapped[str] = mapped_column(String(64), nullable=False)
     actor: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PodRun(Base):
+    """One pod's run as billing sees it: announced started once, stopped once."""
+
+    __tablename__ = "pod_runs"
+
+    uid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    namespace: Mapped[str] = mapped_column(String(63), nullable=False)
+    name: Mapped[str] = mapped_column(String(253), nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class WatchState(Base):

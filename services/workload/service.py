@@ -16,9 +16,11 @@ from services.workload import autoscaling, creation, forms, history, lifecycle, 
 from services.workload.cluster import ClusterProvider
 from services.workload.deps import Deps
 from services.workload.exceptions import UnsupportedKind
+from services.workload.hpa_watcher import HpaWatcher
 from services.workload.installer import AdmissionPolicyInstaller
 from services.workload.manifests import HPA, Document, read_documents
 from services.workload.models import OutboxEvent
+from services.workload.pod_watcher import PodWatcher
 from services.workload.schemas import (
     AutoscalingSchema,
     LogOptionsSchema,
@@ -47,6 +49,8 @@ class WorkloadService(HealthRpc):
     relay = OutboxRelay("workload", OutboxEvent)
     cluster = ClusterProvider()
     admission = AdmissionPolicyInstaller()
+    hpa_watcher = HpaWatcher()
+    pod_watcher = PodWatcher()
     quota = RpcProxy("quota")
     network = RpcProxy("network")
     storage = RpcProxy("storage")

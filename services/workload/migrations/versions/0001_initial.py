@@ -61,6 +61,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("workload_id", "revision", name="uq_revisions"),
     )
     op.create_table(
+        "pod_runs",
+        sa.Column("uid", sa.String(64), primary_key=True),
+        sa.Column("project_id", sa.String(64), nullable=False),
+        sa.Column("namespace", sa.String(63), nullable=False),
+        sa.Column("name", sa.String(253), nullable=False),
+        _timestamp("started_at", nullable=True),
+        _timestamp("stopped_at", nullable=True),
+    )
+    op.create_table(
         "watch_state",
         sa.Column("name", sa.String(64), primary_key=True),
         sa.Column("resource_version", sa.String(64), nullable=True),
@@ -80,5 +89,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("outbox", "watch_state", "workload_revisions", "workloads"):
+    for table in ("outbox", "watch_state", "pod_runs", "workload_revisions", "workloads"):
         op.drop_table(table)
