@@ -17,6 +17,7 @@ from typing import Any
 import urllib3
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
 from nameko.extensions import DependencyProvider
 
 from services.workload.exceptions import (
@@ -86,7 +87,10 @@ class Cluster:
     @property
     def client(self) -> ApiClient:
         if self._client is None:
-            self._client = api_client()
+            try:
+                self._client = api_client()
+            except (ConfigException, OSError) as exc:
+                raise ClusterUnavailable(f"no usable cluster configuration: {exc}") from exc
         return self._client
 
     def close(self) -> None:

@@ -64,8 +64,9 @@ class Planned:
 def create(
     deps: Deps, project_id: str, namespace: str, documents: list[Document], actor: str
 ) -> dict[str, Any]:
+    _validate(documents, project_id, namespace)
     require_project_namespace(deps.cluster, project_id, namespace)
-    planned = _check(deps, project_id, namespace, documents)
+    planned = _check(deps, namespace, documents)
     hpas = [d for d in documents if d.role == HPA]
     companions = [d for d in documents if d.role == COMPANION]
     _require_owners(deps, companions)
@@ -83,21 +84,27 @@ def create(
     return _record(deps, project_id, namespace, planned, applied, actor)
 
 
-def _check(
-    deps: Deps, project_id: str, namespace: str, documents: list[Document]
-) -> list[Planned]:
-    names = {d.name for d in documents if d.role == WORKLOAD}
-    planned = []
+def _validate(documents: list[Document], project_id: str, namespace: str) -> None:
+    """The checks that need neither the cluster nor the database, first."""
     for doc in documents:
         _place(doc, namespace)
         if doc.role == WORKLOAD:
             isolation.check(doc.body, doc.index)
             _label(doc, project_id)
             isolation.force_kata(doc.body)
+            pod_cost(doc.body)  # malformed quantities name their field here
+        elif doc.role == HPA:
+            _label_object(doc.body, project_id)
+
+
+def _check(deps: Deps, namespace: str, documents: list[Document]) -> list[Planned]:
+    names = {d.name for d in documents if d.role == WORKLOAD}
+    planned = []
+    for doc in documents:
+        if doc.role == WORKLOAD:
             planned.append(Planned(doc, _pods(deps, doc)))
         elif doc.role == HPA:
             _check_hpa_target(deps, doc, namespace, names)
-            _label_object(doc.body, project_id)
     with deps.db.transaction() as session:
         for item in planned:
             if records.exists(session, namespace, item.doc.name):

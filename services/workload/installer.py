@@ -50,6 +50,8 @@ class AdmissionPolicyInstaller(DependencyProvider):
                 return
             except WorkloadError as exc:
                 logger.warning("admission policy not installed yet (%s); retrying", exc)
+            except Exception:  # never end the service over it; logged, then retried
+                logger.exception("installing the admission policy failed; retrying")
             eventlet.sleep(RETRY_SECONDS)
 
     def get_dependency(self, worker_ctx: Any) -> Any:
