@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import fields, validate
@@ -75,5 +76,5 @@ def check_target(kind: str, name: str) -> None:
     if kind not in KINDS:
         raise InvalidManifest(f"kind: one of {', '.join(KINDS)}",
                               {"fields": {"kind": [f"one of {', '.join(KINDS)}"]}})
-    if not isinstance(name, str) or not validate.Regexp(DNS_LABEL)._regex.match(name):
+    if not isinstance(name, str) or not re.match(DNS_LABEL, name):
         raise InvalidManifest("name: a DNS label", {"fields": {"name": ["a DNS label"]}})
