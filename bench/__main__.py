@@ -24,7 +24,7 @@ import requests  # noqa: E402
 import sqlalchemy  # noqa: E402
 from nameko.testing.utils import find_free_port  # noqa: E402
 
-from bench import gateway_bench, gpu_bench, quota_bench, rpc_bench  # noqa: E402
+from bench import gateway_bench, gpu_bench, pipeline_bench, quota_bench, rpc_bench  # noqa: E402
 from runner.embedded import embedded_suite  # noqa: E402
 from shared.db import normalise_url  # noqa: E402
 
@@ -117,6 +117,12 @@ def main() -> int:
             rows += gateway_bench.run(base, login.json()["token"])
 
         rows += quota_bench.run(amqp_uri, stack.enter_context(database("quota_bench")))
+        rows += pipeline_bench.run(
+            amqp_uri,
+            stack.enter_context(database("pipeline_audit")),
+            stack.enter_context(database("pipeline_outbox")),
+            stack.enter_context(database("pipeline_baseline")),
+        )
         rows += gpu_bench.run()
 
     print_table(rows)
