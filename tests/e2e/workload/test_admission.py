@@ -1,0 +1,69 @@
+"""The isolation rules in the cluster: a direct client call into a tenant namespace is refused.
+
+The workload service (started by the `client` fixture) installs the ValidatingAdmissionPolicy
+and its binding at start; these tests then bypass the API and talk to the apiserver directly.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from kubernetes import client as k8s
+from kubernetes.client.exceptions import ApiException
+
+from tests.e2e.workload.test_create import BAD_POD_SPECS, deployment
+
+
+def _kata(body: dict) -> dict:
+    body = copy.deepcopy(body)
+    body["spec"]["template"]["spec"].setdefault("runtimeClassName", "kata")
+    return body
+
+
+@pytest.mark.parametrize("pod_spec, field", BAD_POD_SPECS)
+def test_a_direct_create_breaking_a_rule_is_refused(
+    policy_installed: None, apps: k8s.AppsV1Api, namespace: str, pod_spec: dict, field: str
+) -> None:
+    body = deployment("direct", pod_spec)
+    if "runtimeClassName" not in pod_spec:
+        body = _kata(body)
+
+    with pytest.raises(ApiException) as caught:
+        apps.create_namespaced_deployment(namespace, body)
+
+    assert caught.value.status in (403, 422)
+    assert "scs-tenant-isolation" in caught.value.body
+    assert field.split("[")[0].split(".")[0] in caught.value.body
+
+
+def test_a_direct_pod_without_the_kata_class_is_refused(
+    policy_installed: None, core: k8s.CoreV1Api, namespace: str
+) -> None:
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "plain"},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+    }
+    with pytest.raises(ApiException) as caught:
+        core.create_namespaced_pod(namespace, pod)
+    assert "runtimeClassName" in caught.value.body
+
+
+def test_a_compliant_direct_create_is_admitted(
+    policy_installed: None, apps: k8s.AppsV1Api, namespace: str
+) -> None:
+    created = apps.create_namespaced_deployment(namespace, _kata(deployment("fine")))
+    assert created.spec.template.spec.runtime_class_name == "kata"
+
+
+def test_namespaces_that_are_not_tenant_namespaces_are_not_bound(
+    policy_installed: None, apps: k8s.AppsV1Api, core: k8s.CoreV1Api
+) -> None:
+    name = "e2e-wl-plain"
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=f"{name}-ns")))
+    try:
+        apps.create_namespaced_deployment(f"{name}-ns", deployment("untouched", {"hostPID": True}))
+    finally:
+        core.delete_namespace(f"{name}-ns", propagation_policy="Background")
