@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from kubernetes import client, watch
-from kubernetes.client.exceptions import ApiException
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +44,9 @@ def list_and_watch(
         try:
             yield from _one_round(api, list_fn, **kwargs)
             backoff = 0.5
-        except (ApiException, OSError, ValueError) as exc:
-            # urllib3's errors derive from OSError / ValueError; the cluster may be restarting.
+        except Exception as exc:
+            # ApiException, urllib3's errors, a missing kubeconfig: the cluster may be
+            # restarting or not built yet; a controller waits for it rather than dying.
             logger.warning("watch of %s failed (%s); retrying in %.1f s", what, exc, backoff)
             time.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)

@@ -14,10 +14,13 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import eventlet
 from eventlet.event import Event as GreenEvent
 from nameko.extensions import Entrypoint
 
 logger = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 30.0
 
 StreamFactory = Callable[[], Iterator[tuple[str, dict[str, Any]]]]
 
@@ -42,8 +45,19 @@ class ClusterWatch(Entrypoint):
         self.stop()
 
     def _run(self) -> None:
-        for event_type, obj in self.stream_factory():
-            self._handle(event_type, obj)
+        # The stream retries by itself; this guards against a stream that cannot even start
+        # (no kubeconfig yet), which must not take the whole service container down.
+        backoff = 1.0
+        while True:
+            try:
+                for event_type, obj in self.stream_factory():
+                    backoff = 1.0
+                    self._handle(event_type, obj)
+            except Exception as exc:
+                logger.warning("%s: the watch stopped (%s); restarting in %.0f s",
+                               self.method_name, exc, backoff)
+            eventlet.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _handle(self, event_type: str, obj: dict[str, Any]) -> None:
         done = GreenEvent()

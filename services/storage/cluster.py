@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import eventlet
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from kubernetes.config import ConfigException
 
 from services.storage.exceptions import (
     ClusterRefused,
@@ -29,6 +31,7 @@ from shared.kubewatch import Event, list_and_watch
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+REQUEST_SECONDS = 20
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,7 +49,12 @@ def _storage() -> client.StorageV1Api:
 
 def _translated(call: Callable[[], T], what: str) -> T:
     try:
-        return call()
+        with eventlet.Timeout(REQUEST_SECONDS):
+            return call()
+    except eventlet.Timeout as exc:
+        raise ClusterUnavailable(
+            f"the cluster did not answer on {what} within {REQUEST_SECONDS} s", {"object": what}
+        ) from exc
     except ApiException as exc:
         details = {"object": what, "status": exc.status, "reason": _reason(exc)}
         if exc.status == 404:
@@ -56,7 +64,7 @@ def _translated(call: Callable[[], T], what: str) -> T:
         if exc.status in (400, 422):
             raise ClusterRefused(f"the cluster refused {what}: {details['reason']}", details) from exc
         raise ClusterUnavailable(f"the cluster failed on {what}", details) from exc
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ConfigException) as exc:
         raise ClusterUnavailable(f"the cluster did not answer on {what}", {"object": what}) from exc
 
 
