@@ -18,6 +18,7 @@ GPU_ARCH: Final = "amd64"
 
 PRODUCT_LABEL: Final = "nvidia.com/gpu.product"
 ARCH_LABEL: Final = "kubernetes.io/arch"
+HOSTNAME_LABEL: Final = "kubernetes.io/hostname"
 GPU_RESOURCE: Final = "nvidia.com/gpu"
 CUDA_ANNOTATION: Final = "gpu.scs.io/cuda-version"
 

@@ -171,23 +171,29 @@ def decide(inventory: Inventory, request: dict[str, Any]) -> dict[str, Any]:
     )
     choice = _choose(inventory, products, count, request.get("node_name"))
     if choice is None:
-        _refuse_capacity(inventory, count, model, request.get("node_name"))
-    assert choice is not None
-    product, node, free = choice
+        raise _capacity_refusal(inventory, count, model, request.get("node_name"))
+    product, node, _free = choice
     return _placement(inventory, request, product, node, need)
 
 
-def _refuse_capacity(
+def _capacity_refusal(
     inventory: Inventory, count: int, model: str | None, node_name: str | None
-) -> None:
+) -> GpusInsufficient:
     wanted = f"{count} x {model or 'any supported GPU'}"
     free = inventory.free_by_node(model)
     where = ", ".join(f"{n}: {v['free']} {v['model']}" for n, v in list(free.items())[:10])
-    raise GpusInsufficient(
-        f"no node{' ' + node_name if node_name else ''} has {wanted} free on one node; "
-        f"free now: {where or 'none'}",
+    place = f"node {node_name} does not have" if node_name else "no single node has"
+    return GpusInsufficient(
+        f"{place} {wanted} free; free now: {where or 'none'}",
         {"requested": count, "model": model or matrix.ANY, "free": free},
     )
+
+
+def _selector(product: str, node_name: str | None) -> dict[str, str]:
+    selector = {matrix.PRODUCT_LABEL: product, matrix.ARCH_LABEL: matrix.GPU_ARCH}
+    if node_name:
+        selector[matrix.HOSTNAME_LABEL] = node_name  # the caller asked for this node
+    return selector
 
 
 def _placement(
@@ -203,7 +209,7 @@ def _placement(
         "count": count,
         "model": model,
         "product": product,
-        "node_selector": {matrix.PRODUCT_LABEL: product, matrix.ARCH_LABEL: matrix.GPU_ARCH},
+        "node_selector": _selector(product, request.get("node_name")),
         "limits": {matrix.GPU_RESOURCE: count},
         "quota": {"gpu": {"requested": count, "overhead": 0}},
         "suggested_node": node,

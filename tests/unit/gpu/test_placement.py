@@ -150,6 +150,12 @@ def test_a_cordoned_node_is_not_offered() -> None:
 def test_a_named_node_pins_the_placement() -> None:
     answer = decide(profile_inventory(), count=1, node_name="gpu-t4-1")
     assert answer["suggested_node"] == "gpu-t4-1"
+    assert answer["node_selector"]["kubernetes.io/hostname"] == "gpu-t4-1"
+    inventory = profile_inventory()
+    inventory.upsert_pod(gpu_pod("a", "gpu-t4-1", 4))
+    with pytest.raises(GpusInsufficient) as refused:
+        decide(inventory, count=1, node_name="gpu-t4-1")
+    assert "node gpu-t4-1 does not have 1 x any supported GPU free" in refused.value.message
     with pytest.raises(GpuNodeUnknown):
         decide(profile_inventory(), count=1, node_name="cpu-0")
     with pytest.raises(GpuModelUnsupported):
