@@ -230,3 +230,30 @@ def test_who_sees_what(client: Client, world: dict[str, Any], inventory: dict[st
         ).status
         == 403
     )
+
+
+def test_the_placement_quota_items_charge_the_project(
+    client: Client, world: dict[str, Any], inventory: dict[str, Any], suite_config: dict[str, Any]
+) -> None:
+    """The caller reserves what `place` says; the quota service enforces the gpu limit."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.quota.exceptions import QuotaExceeded
+
+    project = world["projects"]["other"]
+    limits = client.call(
+        "PUT",
+        f"/api/v1/projects/{project}/quota",
+        token=world["tokens"]["cloud_admin"],
+        json_body={"limits": {"gpu": 2}},
+    )
+    assert limits.status == 200, limits.body
+
+    with ClusterRpcProxy({"AMQP_URI": suite_config["AMQP_URI"]}) as rpc:
+        first = rpc.gpu.place(project, {"count": 2, "model": "T4"}, "u-test")
+        rpc.quota.reserve(project, "gpu-e2e-1", first["quota"], "u-test")
+        second = rpc.gpu.place(project, {"count": 1, "model": "T4"}, "u-test")
+        with pytest.raises(QuotaExceeded) as refused:
+            rpc.quota.reserve(project, "gpu-e2e-2", second["quota"], "u-test")
+        assert "gpu" in refused.value.details
+        rpc.quota.release("gpu-e2e-1", "u-test")
