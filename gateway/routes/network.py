@@ -38,11 +38,12 @@ class RuleSchema(StrictSchema):
 
 
 class NetworkFormSchema(StrictSchema):
-    """A Service (kind Service: type, ports, selector) or an Ingress (kind Ingress: rules)."""
+    """A Service (kind Service: type, ports, selector) or an Ingress (kind Ingress: rules), or
+    one YAML document (`yaml`) of either kind."""
 
     namespace = NAMESPACE
     kind = KIND
-    name = fields.String(required=True, validate=validate.Length(1, 63))
+    name = fields.String(load_default=None, validate=validate.Length(1, 63))
     type = fields.String(load_default=None,
                          validate=validate.OneOf(("ClusterIP", "NodePort", "LoadBalancer")))
     ports = fields.List(fields.Nested(PortSchema), load_default=None)
@@ -52,8 +53,8 @@ class NetworkFormSchema(StrictSchema):
     labels = fields.Dict(keys=fields.String(), values=fields.String(), load_default=None)
 
 
-class NetworkUpdateSchema(NetworkFormSchema):
-    name = fields.String(load_default=None)
+class NetworkCreateSchema(NetworkFormSchema):
+    yaml = fields.String(load_default=None, validate=validate.Length(1, 1024 * 1024))
 
 
 class NetworkYamlSchema(StrictSchema):
@@ -85,13 +86,16 @@ class NetworkRoutes:
         return self.network.list_objects(call.path["project_id"], call.query["namespace"])
 
     @route("POST", f"{P}/services", summary="Create a Service or an Ingress", tag="network",
-           area="network", action="create", body=NetworkFormSchema(), status=201)
+           area="network", action="create", body=NetworkCreateSchema(), status=201)
     def create_network_object(self, call: ApiCall) -> Any:
+        if call.body["yaml"] is not None:
+            return self.network.create_from_yaml(call.path["project_id"], call.body["namespace"],
+                                                 call.body["yaml"], call.user_id)
         return self.network.create_object(call.path["project_id"], call.body["namespace"],
                                           _form(call.body), call.user_id)
 
     @route("PUT", f"{P}/services/<name>", summary="Update a Service or an Ingress",
-           tag="network", area="network", action="update", body=NetworkUpdateSchema())
+           tag="network", area="network", action="update", body=NetworkFormSchema())
     def update_network_object(self, call: ApiCall) -> Any:
         form = {**_form(call.body), "name": call.path["name"]}
         return self.network.update_object(call.path["project_id"], call.body["namespace"],

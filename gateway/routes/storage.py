@@ -20,9 +20,10 @@ NAMESPACE = fields.String(required=True, validate=validate.Length(1, 63))
 
 class ClaimCreateSchema(StrictSchema):
     namespace = NAMESPACE
-    name = fields.String(required=True, validate=validate.Length(1, 253))
+    name = fields.String(load_default=None, validate=validate.Length(1, 253))
     storage_class = fields.String(load_default=None)
-    size = fields.Raw(required=True)
+    size = fields.Raw(load_default=None)
+    yaml = fields.String(load_default=None, validate=validate.Length(1, 1024 * 1024))
     access_modes = fields.List(fields.String(), load_default=None)
     labels = fields.Dict(keys=fields.String(), values=fields.String(), load_default=None)
 
@@ -58,6 +59,10 @@ class StorageRoutes:
     @route("POST", f"{P}/volume-claims", summary="Create a volume claim", tag="storage",
            area="volume_claims", action="create", body=ClaimCreateSchema(), status=201)
     def create_claim(self, call: ApiCall) -> Any:
+        if call.body["yaml"] is not None:
+            return self.storage.create_claim_from_yaml(
+                call.path["project_id"], call.body["namespace"], call.body["yaml"], call.user_id
+            )
         form = {k: v for k, v in call.body.items() if k != "namespace" and v is not None}
         return self.storage.create_claim(call.path["project_id"], call.body["namespace"], form,
                                          call.user_id)

@@ -84,6 +84,16 @@ class NetworkService(HealthRpc):
         return objects.create(self._ctx(), project_id, namespace, manifest, self._actor(actor))
 
     @rpc(expected_exceptions=ScsError)
+    def create_from_yaml(self, project_id: str, namespace: str, yaml_text: str,
+                         actor: str | None = None) -> dict[str, Any]:
+        """Create a Service or Ingress from one YAML document (e.g. a file of the user's)."""
+        if not isinstance(yaml_text, str):
+            raise manifests._invalid("yaml", "a string")
+        manifest = manifests.checked_manifest(manifests.parse_yaml(yaml_text), namespace,
+                                              project_id)
+        return objects.create(self._ctx(), project_id, namespace, manifest, self._actor(actor))
+
+    @rpc(expected_exceptions=ScsError)
     def update_object(self, project_id: str, namespace: str, name: str, form: dict[str, Any],
                       actor: str | None = None) -> dict[str, Any]:
         """Replace an object's spec from a form (same shape as create; the name must match)."""

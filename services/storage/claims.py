@@ -139,6 +139,27 @@ def replace_yaml(ctx: StorageContext, project_id: str, namespace: str, name: str
     return summary(replaced)
 
 
+def create_from_yaml(ctx: StorageContext, project_id: str, namespace: str, text: str,
+                     actor: str) -> dict[str, Any]:
+    namespaces.check_in_project(namespace, project_id)
+    claim = checked_claim(_parse(text), namespace, project_id)
+    storage_class = claim["spec"].get("storageClassName") or classes.DEFAULT_CLASS
+    if storage_class not in classes.CLASSES:
+        raise _invalid("spec.storageClassName", f"one of {', '.join(classes.CLASSES)}")
+    key = f"pvc-{namespace}-{claim['metadata']['name']}-{uuid.uuid4().hex[:8]}"
+    size = summary(claim)["requested_bytes"] or 0
+    charges.reserve(ctx.quota, project_id, key, storage_class, size, actor)
+    claim["metadata"].setdefault("annotations", {})[RESERVATION_ANNOTATION] = key
+    try:
+        created = cluster.create_claim(claim)
+    except Exception:
+        charges.release(ctx.quota, key, actor)
+        raise
+    logger.info("claim %s/%s (%s, %d bytes) created from YAML by %s", namespace,
+                claim["metadata"]["name"], storage_class, size, actor)
+    return summary(created)
+
+
 def apply_manifest(ctx: StorageContext, project_id: str, namespace: str,
                    manifest: dict[str, Any], actor: str) -> dict[str, Any]:
     """Create or update a claim from a workload's manifest (cross-service contract)."""

@@ -76,6 +76,15 @@ class StorageService(HealthRpc):
         return claims.create_claim(self._ctx(), project_id, namespace, loaded, self._actor(actor))
 
     @rpc(expected_exceptions=ScsError)
+    def create_claim_from_yaml(self, project_id: str, namespace: str, yaml_text: str,
+                               actor: str | None = None) -> dict[str, Any]:
+        """Create a claim from one YAML document; no storageClassName means the default."""
+        if not isinstance(yaml_text, str):
+            raise InvalidClaim("yaml: a string", {"fields": {"yaml": ["a string"]}})
+        return claims.create_from_yaml(self._ctx(), project_id, namespace, yaml_text,
+                                       self._actor(actor))
+
+    @rpc(expected_exceptions=ScsError)
     def expand_claim(self, project_id: str, namespace: str, name: str, size: Any,
                      actor: str | None = None) -> dict[str, Any]:
         """Grow a bound claim to `size` (bytes or "30Gi"); raises ExpansionRefused,
