@@ -14,13 +14,13 @@ from typing import Any
 
 from nameko.rpc import rpc
 
-from services.gpu import allocations, matrix, placement
+from services.gpu import allocations, matrix, placement, templates
 from services.gpu.models import OutboxEvent
 from services.gpu.schemas import PlaceSchema, load_request
 from services.gpu.watcher import InventoryWatcher
 from shared.context import RequestContext
 from shared.db import DatabaseProvider
-from shared.errors import ScsError
+from shared.errors import ScsError, ValidationFailed
 from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
 from shared.schemas import load
@@ -100,6 +100,22 @@ class GpuService(HealthRpc):
             decision["suggested_node"],
         )
         return {**decision, "project_id": project_id}
+
+    @rpc(expected_exceptions=ScsError)
+    def place_template(
+        self, project_id: str, pod_template: dict[str, Any], actor: str | None = None
+    ) -> dict[str, Any]:
+        """`place` for a pod template (YAML path): the request is read from the template
+        (templates.py: GPU limits, `gpu.scs.io/model` or the product nodeSelector, CUDA
+        annotation and env). Same answer and errors as `place`; a template without
+        `nvidia.com/gpu` is refused with ValidationFailed on `count`.
+        """
+        if not isinstance(pod_template, dict):
+            raise ValidationFailed(
+                "the pod template must be an object",
+                {"location": "payload", "fields": {"pod_template": ["must be an object"]}},
+            )
+        return self.place(project_id, templates.request_from_template(pod_template), actor)
 
     @rpc(expected_exceptions=ScsError)
     def list_allocations(self, project_id: str | None = None) -> list[dict[str, Any]]:

@@ -8,7 +8,11 @@ worker_factory: the outbox relay (MagicMock; it only publishes in the background
 import pytest
 from nameko.testing.services import worker_factory
 
-from services.gpu.exceptions import GpusInsufficient
+from services.gpu.exceptions import (
+    CudaVersionUnsupported,
+    GpuArchitectureUnsupported,
+    GpusInsufficient,
+)
 from services.gpu.service import GpuService
 from shared.context import Context
 from shared.db import Database
@@ -73,3 +77,54 @@ def test_only_the_cluster_module_imports_kubernetes() -> None:
             if any(n == "kubernetes" or n.startswith("kubernetes.") for n in names):
                 offenders.append(path.name)
     assert set(offenders) <= {"cluster.py"}, offenders
+
+
+def test_place_template_reads_the_pod_template() -> None:
+    template = {
+        "metadata": {"annotations": {"gpu.scs.io/cuda-version": "11.0"}},
+        "spec": {
+            "nodeSelector": {"nvidia.com/gpu.product": "Tesla-T4"},
+            "containers": [
+                {"name": "a", "resources": {"limits": {"nvidia.com/gpu": 1}}},
+                {
+                    "name": "b",
+                    "resources": {"requests": {"nvidia.com/gpu": "2"}},
+                    "env": [{"name": "CUDA_VERSION", "value": "10.2"}],
+                },
+            ],
+        },
+    }
+    answer = service().place_template("p1", template)
+    assert answer["limits"] == {"nvidia.com/gpu": 3}
+    assert answer["model"] == "T4"
+    assert answer["cuda"]["required"] == "11.0"
+
+
+def test_place_template_refuses_what_the_template_states() -> None:
+    cuda12 = {
+        "spec": {
+            "containers": [
+                {
+                    "resources": {"limits": {"nvidia.com/gpu": 1}},
+                    "env": [{"name": "NVIDIA_REQUIRE_CUDA", "value": "cuda>=12.1"}],
+                }
+            ]
+        }
+    }
+    with pytest.raises(CudaVersionUnsupported):
+        service().place_template("p1", cuda12)
+    arm = {
+        "spec": {
+            "nodeSelector": {"kubernetes.io/arch": "arm64"},
+            "containers": [{"resources": {"limits": {"nvidia.com/gpu": 1}}}],
+        }
+    }
+    with pytest.raises(GpuArchitectureUnsupported):
+        service().place_template("p1", arm)
+    with pytest.raises(ValidationFailed) as no_gpu:
+        service().place_template("p1", {"spec": {"containers": [{"name": "web"}]}})
+    assert "count" in no_gpu.value.details["fields"]
+    with pytest.raises(ValidationFailed):
+        service().place_template(
+            "p1", {"spec": {"containers": [{"resources": {"limits": {"nvidia.com/gpu": "x"}}}]}}
+        )
