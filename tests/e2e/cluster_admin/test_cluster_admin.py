@@ -60,6 +60,8 @@ def _pinned_pod(name: str, node: str) -> dict[str, Any]:
         "kind": "Pod",
         "metadata": {"name": name},
         "spec": {
+            # kata: tenant namespaces admit kata pods only (the workload admission policy).
+            "runtimeClassName": "kata",
             "nodeSelector": {"kubernetes.io/hostname": node},
             "containers": [
                 {

@@ -134,7 +134,7 @@ def test_secret_reaches_a_pod_and_its_value_is_in_no_log_event_or_audit_record(
     def audited() -> str:
         return database_text(suite_config["AUDIT_DATABASE_URL"], ["audit_records"])
 
-    wait_until("the audit trail of the Secret", lambda: audited().count("config.") >= 3)
+    wait_until("the audit trail of the Secret", lambda: "config.deleted" in audited())
     events = drain(suite_config, bus)
     types = [e["type"] for e in events]
     assert {"config.created", "config.updated", "config.deleted"} <= set(types)
