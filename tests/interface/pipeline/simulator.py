@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, String, text
@@ -131,3 +132,8 @@ def expected_core_seconds(operations: list[Operation], project: str) -> dict[str
         "overhead_cpu_mc_us": OVERHEAD_CPU * overhead_us,
         "overhead_memory_b_us": OVERHEAD_MEMORY * overhead_us,
     }
+
+
+def exact_units(value: int, scale: int) -> float:
+    """An exact integer sum in billing's reported units (six decimals, as billing rounds)."""
+    return float((Decimal(value) / Decimal(scale)).quantize(Decimal("0.000001")))

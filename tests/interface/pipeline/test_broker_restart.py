@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import eventlet
@@ -72,10 +71,6 @@ def _audited_ids(url: str) -> set[str]:
         return set(conn.execute(text("SELECT event_id FROM audit_records")).scalars())
 
 
-def _exact(value: int, scale: int) -> float:
-    return float((Decimal(value) / Decimal(scale)).quantize(Decimal("0.000001")))
-
-
 def test_restart_in_the_middle_of_1000_operations(broker: ChaosBroker, databases: Any) -> None:
     started = time.monotonic()
     config = {
@@ -129,10 +124,10 @@ def _assert_billing_matches(
             project, "2026-11-30T00:00:00+00:00", datetime(2026, 12, 2).isoformat() + "Z"
         )
     assert answer["cpu_core_seconds"] == {
-        "requested": _exact(expected["cpu_mc_us"], 1000 * US_PER_S),
-        "overhead": _exact(expected["overhead_cpu_mc_us"], 1000 * US_PER_S),
+        "requested": simulator.exact_units(expected["cpu_mc_us"], 1000 * US_PER_S),
+        "overhead": simulator.exact_units(expected["overhead_cpu_mc_us"], 1000 * US_PER_S),
     }
     assert answer["memory_gib_seconds"] == {
-        "requested": _exact(expected["memory_b_us"], GIB * US_PER_S),
-        "overhead": _exact(expected["overhead_memory_b_us"], GIB * US_PER_S),
+        "requested": simulator.exact_units(expected["memory_b_us"], GIB * US_PER_S),
+        "overhead": simulator.exact_units(expected["overhead_memory_b_us"], GIB * US_PER_S),
     }
