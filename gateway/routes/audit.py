@@ -140,6 +140,7 @@ def _export(rpc: Any, filters: dict[str, Any], fmt: str) -> Response:
 
 class AuditRoutes:
     audit: Any  # RpcProxy("audit") on GatewayService
+
     @route(
         "GET",
         f"{P}/audit",

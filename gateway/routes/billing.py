@@ -35,6 +35,7 @@ def _period(call: ApiCall) -> dict[str, str | None]:
 
 class BillingRoutes:
     billing: Any  # RpcProxy("billing") on GatewayService
+
     @route(
         "GET",
         f"{P}/billing/usage",
