@@ -8,8 +8,10 @@ the class in nameko's exception registry, so a caller of an RPC method receives 
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar, TypeVar
 
+import nameko.exceptions
 from nameko.exceptions import deserialize_to_instance
 
 E = TypeVar("E", bound=type)
@@ -24,22 +26,80 @@ def registered(cls: E) -> E:
 class ScsError(Exception):
     """Base of every error the suite raises on purpose.
 
-    The constructor arguments are what nameko serialises, so they stay plain JSON values.
+    nameko sends an exception's `args` and turns every non-string leaf into a string, so the
+    args are (message, details as JSON, code, HTTP status): plain strings and an int that a
+    receiving process can rebuild exactly, even one that does not know the concrete class.
     """
 
     code: ClassVar[str] = "internal_error"
     http_status: ClassVar[int] = 500
 
-    def __init__(self, message: str = "", details: dict[str, Any] | None = None) -> None:
-        super().__init__(message, details or {})
+    def __init__(
+        self,
+        message: str = "",
+        details: dict[str, Any] | str | None = None,
+        code: str | None = None,
+        http_status: int | str | None = None,
+    ) -> None:
+        if isinstance(details, str):
+            try:
+                details = json.loads(details)
+            except ValueError:
+                details = {"detail": details}
+        self.details: dict[str, Any] = details if isinstance(details, dict) else {}
         self.message = message or self.code.replace("_", " ")
-        self.details = details or {}
+        super().__init__(
+            self.message, json.dumps(self.details, default=str), self.code, self.http_status
+        )
 
     def __str__(self) -> str:
         return self.message
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class RemoteScsError(ScsError):
+    """An ScsError whose concrete class this process does not import (e.g. in the gateway).
+
+    Rebuilt from the serialised args, so its code, status and details are the original's.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        details: dict[str, Any] | str | None = None,
+        code: str | None = None,
+        http_status: int | str | None = None,
+    ) -> None:
+        self.code = code or ScsError.code  # type: ignore[misc]
+        try:
+            self.http_status = int(http_status or ScsError.http_status)  # type: ignore[misc]
+        except ValueError:
+            self.http_status = ScsError.http_status  # type: ignore[misc]
+        super().__init__(message, details)
+
+
+class _SuiteErrorRegistry(dict):  # type: ignore[type-arg]
+    """nameko's exception registry, answering for every error class of the suite's services.
+
+    A class registered in this process deserialises to itself; an unknown one from a module
+    under `services.` deserialises to RemoteScsError instead of nameko's bare RemoteError.
+    """
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (
+            isinstance(key, str) and key.startswith("services.")
+        )
+
+    def __getitem__(self, key: str) -> Any:
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return RemoteScsError
+
+
+if not isinstance(nameko.exceptions.registry, _SuiteErrorRegistry):
+    nameko.exceptions.registry = _SuiteErrorRegistry(nameko.exceptions.registry)
 
 
 @registered

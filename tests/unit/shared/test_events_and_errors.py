@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import Database
-from shared.errors import Forbidden, NotFound, ScsError, ValidationFailed
+from shared.errors import Forbidden, NotFound, RemoteScsError, ScsError, ValidationFailed
 from shared.events import EventEnvelopeSchema, OutboxMixin, new_event, record_event
 
 
@@ -104,3 +104,27 @@ def test_error_codes_and_statuses_are_stable():
     assert (ValidationFailed.code, ValidationFailed.http_status) == ("validation_failed", 400)
     assert (Forbidden.code, Forbidden.http_status) == ("forbidden", 403)
     assert (NotFound.code, NotFound.http_status) == ("not_found", 404)
+
+
+def test_details_keep_their_json_types_across_rpc():
+    original = ValidationFailed("bad", {"limit": 15000, "missing": None, "nested": {"n": 1.5}})
+    received = deserialize(serialize(original))
+    assert received.details == {"limit": 15000, "missing": None, "nested": {"n": 1.5}}
+
+
+def test_an_unknown_service_error_arrives_with_its_code_and_status():
+    # A process that never imported the concrete class (the gateway) still gets code and status.
+    payload = serialize(Forbidden("no entry", {"area": "nodes"}))
+    payload["exc_path"] = "services.elsewhere.exceptions.NoEntry"
+    payload["exc_type"] = "NoEntry"
+    received = deserialize(payload)
+    assert isinstance(received, RemoteScsError)
+    assert (received.code, received.http_status) == ("forbidden", 403)
+    assert received.details == {"area": "nodes"}
+    assert received.message == "no entry"
+
+
+def test_errors_outside_the_suite_stay_remote_errors():
+    payload = serialize(KeyError("x"))
+    received = deserialize(payload)
+    assert type(received).__name__ == "RemoteError"
