@@ -85,45 +85,45 @@ class Cluster:
 
     @translate
     def version(self) -> dict[str, Any]:
-        return self._plain(client.VersionApi(self.api).get_code())  # type: ignore[no-any-return]
+        return self._plain(client.VersionApi(self.api).get_code())
 
     @translate
     def list_nodes(self) -> list[dict[str, Any]]:
-        return self._plain(self.core.list_node().items)  # type: ignore[no-any-return]
+        return self._plain(self.core.list_node().items)
 
     @translate
     def get_node(self, name: str) -> dict[str, Any]:
-        return self._plain(self.core.read_node(name))  # type: ignore[no-any-return]
+        return self._plain(self.core.read_node(name))
 
     @translate
     def patch_node(self, name: str, patch: dict[str, Any]) -> dict[str, Any]:
-        return self._plain(self.core.patch_node(name, patch))  # type: ignore[no-any-return]
+        return self._plain(self.core.patch_node(name, patch))
 
     @translate
     def list_pods(self, field_selector: str = "") -> list[dict[str, Any]]:
         pods = self.core.list_pod_for_all_namespaces(field_selector=field_selector).items
-        return self._plain(pods)  # type: ignore[no-any-return]
+        return self._plain(pods)
 
     @translate
     def list_runtime_classes(self) -> list[dict[str, Any]]:
-        return self._plain(self.node_api.list_runtime_class().items)  # type: ignore[no-any-return]
+        return self._plain(self.node_api.list_runtime_class().items)
 
     # -- namespaces --------------------------------------------------------------------------
 
     @translate
     def create_namespace(self, name: str, labels: dict[str, str]) -> dict[str, Any]:
-        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-        body["metadata"]["labels"] = labels  # type: ignore[index]
-        return self._plain(self.core.create_namespace(body))  # type: ignore[no-any-return]
+        meta = {"name": name, "labels": labels}
+        body: Any = {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
+        return self._plain(self.core.create_namespace(body))
 
     @translate
     def get_namespace(self, name: str) -> dict[str, Any]:
-        return self._plain(self.core.read_namespace(name))  # type: ignore[no-any-return]
+        return self._plain(self.core.read_namespace(name))
 
     @translate
     def list_namespaces(self, label_selector: str) -> list[dict[str, Any]]:
         items = self.core.list_namespace(label_selector=label_selector).items
-        return self._plain(items)  # type: ignore[no-any-return]
+        return self._plain(items)
 
     @translate
     def delete_namespace(self, name: str) -> None:
@@ -132,7 +132,7 @@ class Cluster:
     @translate
     def count_workloads(self, namespace: str) -> dict[str, int]:
         """How many objects of each workload kind the namespace holds."""
-        lists = {
+        lists: dict[str, Any] = {
             "Deployment": self.apps.list_namespaced_deployment,
             "StatefulSet": self.apps.list_namespaced_stateful_set,
             "DaemonSet": self.apps.list_namespaced_daemon_set,
@@ -145,32 +145,33 @@ class Cluster:
     # -- CRDs and custom resources -----------------------------------------------------------
 
     @translate
-    def create_crd(self, manifest: dict[str, Any]) -> dict[str, Any]:
+    def create_crd(self, manifest: Any) -> dict[str, Any]:
         created = self.ext.create_custom_resource_definition(manifest)
-        return self._plain(created)  # type: ignore[no-any-return]
+        return self._plain(created)
 
     @translate
     def list_crds(self) -> list[dict[str, Any]]:
         items = self.ext.list_custom_resource_definition().items
-        return self._plain(items)  # type: ignore[no-any-return]
+        return self._plain(items)
 
     @translate
     def create_custom_object(
         self, group: str, version: str, plural: str, namespace: str | None, body: dict[str, Any]
     ) -> dict[str, Any]:
+        created: Any
         if namespace is None:
-            return self.custom.create_cluster_custom_object(  # type: ignore[no-any-return]
-                group, version, plural, body
+            created = self.custom.create_cluster_custom_object(group, version, plural, body)
+        else:
+            created = self.custom.create_namespaced_custom_object(
+                group, version, namespace, plural, body
             )
-        return self.custom.create_namespaced_custom_object(  # type: ignore[no-any-return]
-            group, version, namespace, plural, body
-        )
+        return dict(created)
 
     @translate
     def list_custom_objects(
         self, group: str, version: str, plural: str, namespace: str
     ) -> list[dict[str, Any]]:
-        answer = self.custom.list_namespaced_custom_object(group, version, namespace, plural)
+        answer: Any = self.custom.list_namespaced_custom_object(group, version, namespace, plural)
         return list(answer.get("items", []))
 
     @translate

@@ -54,13 +54,13 @@ class Cluster:
     @translate
     def project_namespaces(self, project_id: str) -> list[str]:
         selector = f"{PROJECT_LABEL}={project_id},{MANAGED_LABEL}=true"
-        items = self.core.list_namespace(label_selector=selector).items
-        return [ns.metadata.name for ns in items if ns.status.phase != "Terminating"]
+        items: list[Any] = self.core.list_namespace(label_selector=selector).items
+        return [str(ns.metadata.name) for ns in items if ns.status.phase != "Terminating"]
 
     @translate
     def put_resource_quota(self, namespace: str, hard: dict[str, str]) -> None:
         """Create or replace the project's ResourceQuota in one namespace."""
-        body = {
+        body: Any = {
             "apiVersion": "v1",
             "kind": "ResourceQuota",
             "metadata": {
