@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import eventlet
 from nameko.events import event_handler
 from nameko.rpc import rpc
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from services.audit import query, recorder, transcripts
 from services.audit.schemas import (
@@ -31,6 +32,7 @@ from shared.health import HealthRpc
 logger = logging.getLogger(__name__)
 
 ALL_EVENTS = "#"
+RETRY_PAUSE_SECONDS = 1.0
 
 
 class AuditService(HealthRpc):
@@ -53,6 +55,12 @@ class AuditService(HealthRpc):
         except IntegrityError:
             # Another delivery of the same event committed first.
             logger.info("event %s was recorded by a concurrent delivery", envelope["id"])
+        except SQLAlchemyError:
+            # The database is away: the message goes back to the broker, but not in a tight
+            # loop of immediate redeliveries.
+            logger.warning("audit database unavailable; event %s requeued", envelope["id"])
+            eventlet.sleep(RETRY_PAUSE_SECONDS)
+            raise
 
     @rpc(expected_exceptions=ScsError)
     def search(self, filters: dict[str, Any]) -> dict[str, Any]:
