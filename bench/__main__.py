@@ -86,6 +86,31 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
 
 
+def workload_rows(amqp_uri: str, stack: ExitStack) -> list[dict[str, Any]]:
+    """The workload benchmarks, on a suite that includes the workload service."""
+    from bench import workload_bench
+    from services.auth.bootstrap import bootstrap_admin
+
+    config = {
+        "AMQP_URI": amqp_uri,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
+        "AUTH_DATABASE_URL": stack.enter_context(database("wl_auth")),
+        "QUOTA_DATABASE_URL": stack.enter_context(database("wl_quota")),
+        "WORKLOAD_DATABASE_URL": stack.enter_context(database("wl_workload")),
+        "max_workers": 20,
+    }
+    with embedded_suite(["auth", "quota", "workload", "gateway"], config):
+        bootstrap_admin(config["AUTH_DATABASE_URL"], "bench-admin", "bench-password-1")
+        base = f"http://{config['WEB_SERVER_ADDRESS']}"
+        login = requests.post(
+            f"{base}/api/v1/auth/login",
+            timeout=10,
+            json={"username": "bench-admin", "password": "bench-password-1"},
+        )
+        login.raise_for_status()
+        return workload_bench.run(base, login.json()["token"], amqp_uri)
+
+
 def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     rows: list[dict[str, Any]] = []
@@ -123,6 +148,7 @@ def main() -> int:
             stack.enter_context(database("pipeline_outbox")),
             stack.enter_context(database("pipeline_baseline")),
         )
+        rows += workload_rows(amqp_uri, stack)
         rows += gpu_bench.run()
 
     print_table(rows)
