@@ -28,6 +28,11 @@ def _phase(core, ns: str, name: str) -> str | None:
     return core.read_namespaced_persistent_volume_claim(name, ns).status.phase
 
 
+def _used(client, token, project, resource) -> int:
+    usage = client.call("GET", P.format(project) + "/quota", token=token).body
+    return int(usage["resources"].get(resource, {}).get("used", 0))
+
+
 def _create(client, token, project, ns, name, storage_class, size):
     body = {"namespace": ns, "name": name, "size": size}
     if storage_class:
@@ -61,6 +66,9 @@ def test_expansion_past_the_class_quota_is_refused(client, world, core, project_
                                                    events) -> None:
     project, token = world["projects"]["own"], world["tokens"]["user"]
     ns = project_namespace(project)
+    # Claims of earlier tests go with their namespaces; start from an empty class.
+    wait_until("no high-performance storage in use", lambda: _used(
+        client, token, project, "storage.high-performance") == 0, timeout=60)
     limits = {"limits": {"storage.high-performance": 3 * GI}}
     reply = client.call("PUT", P.format(project) + "/quota",
                         token=world["tokens"]["department_admin"], json_body=limits)
