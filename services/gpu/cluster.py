@@ -27,7 +27,7 @@ from shared.quantity import parse_quantity
 logger = logging.getLogger(__name__)
 
 PROJECT_LABEL = "scs.io/project"
-WATCH_SECONDS = 60
+WATCH_SECONDS = 300  # each watch ends after this; the loop then lists again (a resync)
 REQUEST_TIMEOUT = 30
 
 T = TypeVar("T")
