@@ -24,7 +24,15 @@ import requests  # noqa: E402
 import sqlalchemy  # noqa: E402
 from nameko.testing.utils import find_free_port  # noqa: E402
 
-from bench import gateway_bench, gpu_bench, pipeline_bench, quota_bench, rpc_bench  # noqa: E402
+from bench import (  # noqa: E402
+    cluster_overview_bench,
+    gateway_bench,
+    gpu_bench,
+    network_bench,
+    pipeline_bench,
+    quota_bench,
+    rpc_bench,
+)
 from runner.embedded import embedded_suite  # noqa: E402
 from shared.db import normalise_url  # noqa: E402
 
@@ -150,6 +158,8 @@ def main() -> int:
         )
         rows += workload_rows(amqp_uri, stack)
         rows += gpu_bench.run()
+        rows += cluster_overview_bench.run()
+        rows += network_bench.run(amqp_uri, stack.enter_context(database("network_bench")))
 
     print_table(rows)
     with open(RESULTS, "w") as handle:

@@ -54,8 +54,12 @@ class ClusterWatch(Entrypoint):
                     backoff = 1.0
                     self._handle(event_type, obj)
             except Exception as exc:
-                logger.warning("%s: the watch stopped (%s); restarting in %.0f s",
-                               self.method_name, exc, backoff)
+                logger.warning(
+                    "%s: the watch stopped (%s); restarting in %.0f s",
+                    self.method_name,
+                    exc,
+                    backoff,
+                )
             eventlet.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
