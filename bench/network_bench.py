@@ -36,17 +36,39 @@ WAVES = 2
 
 def run(amqp_uri: str, database_url: str) -> list[dict[str, Any]]:
     if not kubeconfig_path().is_file():
-        return [{"benchmark": NAME, "metric": "skipped: no cluster", "value": None,
-                 "baseline": None, "baseline_value": None, "ratio": None}]
+        return [
+            {
+                "benchmark": NAME,
+                "metric": "skipped: no cluster",
+                "value": None,
+                "baseline": None,
+                "baseline_value": None,
+                "ratio": None,
+            }
+        ]
     api = k8s_config.new_client_from_config(config_file=str(kubeconfig_path()))
     label = uuid.uuid4().hex[:8]
-    config = {"AMQP_URI": amqp_uri, "NETWORK_DATABASE_URL": database_url,
-              "NETWORK_NAMESPACE_SELECTOR": f"scs-bench={label}", "LB_POOL": "198.51.100.200",
-              "max_workers": 20}
-    core, apps = k8s.CoreV1Api(api), k8s.AppsV1Api(api)
+    config = {
+        "AMQP_URI": amqp_uri,
+        "NETWORK_DATABASE_URL": database_url,
+        "NETWORK_NAMESPACE_SELECTOR": f"scs-bench={label}",
+        "LB_POOL": "198.51.100.200",
+        "max_workers": 20,
+    }
+    core = k8s.CoreV1Api(api)
     namespace = f"bench-net-{label}"
-    core.create_namespace({"metadata": {"name": namespace, "labels": {
-        "scs.io/project": "bench", "scs.io/managed": "true", "scs-bench": label}}})
+    core.create_namespace(
+        {
+            "metadata": {
+                "name": namespace,
+                "labels": {
+                    "scs.io/project": "bench",
+                    "scs.io/managed": "true",
+                    "scs-bench": label,
+                },
+            }
+        }
+    )
     try:
         with embedded_suite(["network"], config):
             ready, sliced, member = _measure(api, amqp_uri, namespace)
@@ -63,18 +85,28 @@ def _measure(api: k8s.ApiClient, amqp_uri: str, namespace: str) -> tuple[dict, d
     ready: dict[str, float] = {}
     sliced: dict[str, float] = {}
     member: dict[str, float] = {}
-    threads = [eventlet.spawn(_watch_pods, api, namespace, ready),
-               eventlet.spawn(_watch_slices, api, namespace, sliced),
-               eventlet.spawn(_tap_members, amqp_uri, namespace, member)]
-    core.create_namespaced_service(namespace, {
-        "metadata": {"name": "bench"},
-        "spec": {"type": "LoadBalancer", "selector": {"app": "bench"},
-                 "ports": [{"port": 80}]}})
+    threads = [
+        eventlet.spawn(_watch_pods, api, namespace, ready),
+        eventlet.spawn(_watch_slices, api, namespace, sliced),
+        eventlet.spawn(_tap_members, amqp_uri, namespace, member),
+    ]
+    core.create_namespaced_service(
+        namespace,
+        {
+            "metadata": {"name": "bench"},
+            "spec": {
+                "type": "LoadBalancer",
+                "selector": {"app": "bench"},
+                "ports": [{"port": 80}],
+            },
+        },
+    )
     apps.create_namespaced_deployment(namespace, _deployment())
     try:
         for wave in range(WAVES):
             _scale(apps, namespace, REPLICAS)
-            _wait(lambda: len(member) >= REPLICAS * (wave + 1), 120)
+            wanted = REPLICAS * (wave + 1)
+            _wait(lambda: len(member) >= wanted, 120)  # noqa: B023 - called in this iteration
             _scale(apps, namespace, 0)
             _wait(lambda: not core.list_namespaced_pod(namespace).items, 120)
     finally:
@@ -91,8 +123,10 @@ def _deployment() -> dict[str, Any]:
             "selector": {"matchLabels": {"app": "bench"}},
             "template": {
                 "metadata": {"labels": {"app": "bench"}},
-                "spec": {"runtimeClassName": "kata",
-                         "containers": [{"name": "web", "image": "nginx:1.27"}]},
+                "spec": {
+                    "runtimeClassName": "kata",
+                    "containers": [{"name": "web", "image": "nginx:1.27"}],
+                },
             },
         },
     }
@@ -114,8 +148,7 @@ def _watch_pods(api: k8s.ApiClient, namespace: str, seen: dict[str, float]) -> N
     for event in watch.Watch().stream(k8s.CoreV1Api(api).list_namespaced_pod, namespace):
         pod = event["object"]
         conditions = pod.status.conditions or []
-        if pod.status.pod_ip and any(c.type == "Ready" and c.status == "True"
-                                     for c in conditions):
+        if pod.status.pod_ip and any(c.type == "Ready" and c.status == "True" for c in conditions):
             seen.setdefault(pod.status.pod_ip, time.time())
 
 
@@ -130,16 +163,22 @@ def _watch_slices(api: k8s.ApiClient, namespace: str, seen: dict[str, float]) ->
 
 def _tap_members(amqp_uri: str, namespace: str, seen: dict[str, float]) -> None:
     exchange = Exchange("scs.events", type="topic", durable=True)
-    queue = Queue(f"bench-tap-{uuid.uuid4().hex[:8]}", exchange, routing_key="lb.member_added",
-                  exclusive=True, auto_delete=True)
+    queue = Queue(
+        f"bench-tap-{uuid.uuid4().hex[:8]}",
+        exchange,
+        routing_key="lb.member_added",
+        exclusive=True,
+        auto_delete=True,
+    )
 
     def on_message(body: dict[str, Any], message: Any) -> None:
         if body["resource"]["namespace"] == namespace:
             seen.setdefault(body["data"]["member"], time.time())
         message.ack()
 
-    with Connection(amqp_uri) as connection, connection.Consumer(
-        [queue], callbacks=[on_message], accept=["json"]
+    with (
+        Connection(amqp_uri) as connection,
+        connection.Consumer([queue], callbacks=[on_message], accept=["json"]),
     ):
         while True:
             try:

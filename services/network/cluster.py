@@ -67,10 +67,14 @@ def _translated(call: Callable[[], T], what: str) -> T:
         if exc.status == 409:
             raise NetworkObjectExists(f"{what}: {details['reason']}", details) from exc
         if exc.status in (400, 422):
-            raise ClusterRefused(f"the cluster refused {what}: {details['reason']}", details) from exc
+            raise ClusterRefused(
+                f"the cluster refused {what}: {details['reason']}", details
+            ) from exc
         raise ClusterUnavailable(f"the cluster failed on {what}", details) from exc
     except (OSError, ValueError, ConfigException) as exc:
-        raise ClusterUnavailable(f"the cluster did not answer on {what}", {"object": what}) from exc
+        raise ClusterUnavailable(
+            f"the cluster did not answer on {what}", {"object": what}
+        ) from exc
 
 
 def _reason(exc: ApiException) -> str:
@@ -121,8 +125,8 @@ _CREATORS: dict[str, Callable[..., Any]] = {
 _REPLACERS: dict[str, Callable[..., Any]] = {
     "Service": lambda ns, name, body: _core().replace_namespaced_service(name, ns, body),
     "Ingress": lambda ns, name, body: _networking().replace_namespaced_ingress(name, ns, body),
-    "NetworkPolicy": lambda ns, name, body: (
-        _networking().replace_namespaced_network_policy(name, ns, body)
+    "NetworkPolicy": lambda ns, name, body: _networking().replace_namespaced_network_policy(
+        name, ns, body
     ),
 }
 _DELETERS: dict[str, Callable[..., Any]] = {
@@ -190,7 +194,9 @@ def record_kube_event(
     meta = obj["metadata"]
     now = datetime.now(UTC)
     body = client.CoreV1Event(
-        metadata=client.V1ObjectMeta(generate_name=f"{meta['name']}.", namespace=meta["namespace"]),
+        metadata=client.V1ObjectMeta(
+            generate_name=f"{meta['name']}.", namespace=meta["namespace"]
+        ),
         involved_object=client.V1ObjectReference(
             kind=obj.get("kind", "Service"),
             api_version=obj.get("apiVersion", "v1"),
@@ -240,6 +246,4 @@ def list_endpoint_slices(namespace: str, service: str) -> list[dict[str, Any]]:
 
 def list_load_balancers() -> list[dict[str, Any]]:
     found = _translated(lambda: _core().list_service_for_all_namespaces(), "Services")
-    return [
-        _plain(s) for s in found.items if s.spec and s.spec.type == "LoadBalancer"
-    ]
+    return [_plain(s) for s in found.items if s.spec and s.spec.type == "LoadBalancer"]

@@ -92,7 +92,9 @@ def _insert_isolation(db: Database, uid: str, namespace: str, project_id: str) -
     with db.transaction() as session:
         if session.get(NetworkIsolation, uid) is not None:
             return False
-        session.add(NetworkIsolation(namespace_uid=uid, namespace=namespace, project_id=project_id))
+        session.add(
+            NetworkIsolation(namespace_uid=uid, namespace=namespace, project_id=project_id)
+        )
         event = new_event(
             "namespace.setup_done",
             actor=SYSTEM_ACTOR,

@@ -60,14 +60,24 @@ def wants_address(svc: dict[str, Any]) -> bool:
 
 def _resource(svc: dict[str, Any]) -> dict[str, Any]:
     meta = svc["metadata"]
-    return {"kind": "Service", "namespace": meta["namespace"], "name": meta["name"],
-            "uid": meta.get("uid")}
+    return {
+        "kind": "Service",
+        "namespace": meta["namespace"],
+        "name": meta["name"],
+        "uid": meta.get("uid"),
+    }
 
 
-def _record(session: Session, event_type: str, svc: dict[str, Any], project: str | None,
-            data: dict[str, Any]) -> None:
-    event = new_event(event_type, actor=SYSTEM_ACTOR, project=project, resource=_resource(svc),
-                      data=data)
+def _record(
+    session: Session,
+    event_type: str,
+    svc: dict[str, Any],
+    project: str | None,
+    data: dict[str, Any],
+) -> None:
+    event = new_event(
+        event_type, actor=SYSTEM_ACTOR, project=project, resource=_resource(svc), data=data
+    )
     record_event(session, OutboxEvent, event)
 
 
@@ -95,9 +105,12 @@ def reconcile_service(ctx: LbContext, svc: dict[str, Any], project: str | None) 
             sync_members(ctx, svc["metadata"]["namespace"], svc["metadata"]["name"])
     elif changed:
         logger.warning("Service %s is pending: the load-balancer pool is empty", key)
-        _kube_event(svc, "AllocationFailed",
-                    f"no free address in the load-balancer pool ({len(ctx.pool)} addresses)",
-                    "Warning")
+        _kube_event(
+            svc,
+            "AllocationFailed",
+            f"no free address in the load-balancer pool ({len(ctx.pool)} addresses)",
+            "Warning",
+        )
     return outcome
 
 
@@ -122,9 +135,13 @@ def _allocate(ctx: LbContext, svc: dict[str, Any], project: str | None) -> dict[
             if address:
                 _record(session, "lb.address_allocated", svc, project, {"address": address})
             else:
-                _record(session, "lb.allocation_refused", svc, project,
-                        {"address": None, "reason": POOL_EXHAUSTED,
-                         "pool_size": len(ctx.pool)})
+                _record(
+                    session,
+                    "lb.allocation_refused",
+                    svc,
+                    project,
+                    {"address": None, "reason": POOL_EXHAUSTED, "pool_size": len(ctx.pool)},
+                )
         return {"state": state, "address": address, "reason": row.reason, "changed": changed}
 
 
@@ -141,8 +158,7 @@ def release(ctx: LbContext, key: str, svc: dict[str, Any] | None = None) -> str 
         address = ctx.driver.release(session, key)
         if row is not None:
             if address is not None:
-                _record(session, "lb.address_released", ref, row.project_id,
-                        {"address": address})
+                _record(session, "lb.address_released", ref, row.project_id, {"address": address})
             session.delete(row)
     if address is not None:
         logger.info("Service %s released load-balancer address %s", key, address)
@@ -222,11 +238,21 @@ def sync_members(ctx: LbContext, namespace: str, name: str) -> tuple[int, int]:
         ref = {"metadata": {"namespace": namespace, "name": name, "uid": row.uid}}
         for event_type, changes in (("lb.member_added", added), ("lb.member_removed", removed)):
             for ip, pod in changes:
-                _record(session, event_type, ref, row.project_id,
-                        {"address": address, "member": ip, "pod": pod})
+                _record(
+                    session,
+                    event_type,
+                    ref,
+                    row.project_id,
+                    {"address": address, "member": ip, "pod": pod},
+                )
     if added or removed:
-        logger.info("load balancer %s (%s): %d members added, %d removed",
-                    key, address, len(added), len(removed))
+        logger.info(
+            "load balancer %s (%s): %d members added, %d removed",
+            key,
+            address,
+            len(added),
+            len(removed),
+        )
     return len(added), len(removed)
 
 

@@ -30,8 +30,11 @@ def service_from_form(namespace: str, project_id: str, form: dict[str, Any]) -> 
     ports = []
     for port in form["ports"]:
         entry: dict[str, Any] = {"port": port["port"], "protocol": port["protocol"]}
-        for source, target in (("name", "name"), ("target_port", "targetPort"),
-                               ("node_port", "nodePort")):
+        for source, target in (
+            ("name", "name"),
+            ("target_port", "targetPort"),
+            ("node_port", "nodePort"),
+        ):
             if port.get(source) is not None:
                 entry[target] = port[source]
         if "nodePort" in entry and form["type"] == "ClusterIP":
@@ -58,8 +61,9 @@ def ingress_from_form(namespace: str, project_id: str, form: dict[str, Any]) -> 
     return _with_meta("Ingress", namespace, project_id, form, spec)
 
 
-def _with_meta(kind: str, namespace: str, project_id: str, form: dict[str, Any],
-               spec: dict[str, Any]) -> dict[str, Any]:
+def _with_meta(
+    kind: str, namespace: str, project_id: str, form: dict[str, Any], spec: dict[str, Any]
+) -> dict[str, Any]:
     labels = {**(form.get("labels") or {}), PROJECT_LABEL: project_id}
     return {
         "apiVersion": OWNED_KINDS[kind],
@@ -85,8 +89,9 @@ def checked_manifest(manifest: Any, namespace: str, project_id: str) -> dict[str
         raise _invalid("manifest", "must be an object")
     kind = manifest.get("kind")
     if kind not in OWNED_KINDS:
-        raise _invalid("kind", f"the network service applies {', '.join(OWNED_KINDS)}, "
-                               f"not {kind!r}")
+        raise _invalid(
+            "kind", f"the network service applies {', '.join(OWNED_KINDS)}, not {kind!r}"
+        )
     if manifest.get("apiVersion") != OWNED_KINDS[kind]:
         raise _invalid("apiVersion", f"{kind} must be {OWNED_KINDS[kind]}")
     meta = manifest.get("metadata")
@@ -114,8 +119,9 @@ def checked_manifest(manifest: Any, namespace: str, project_id: str) -> dict[str
 def _check_service_spec(spec: dict[str, Any]) -> None:
     kind = spec.get("type", "ClusterIP")
     if kind not in SERVICE_TYPES:
-        raise _invalid("spec.type", f"one of {', '.join(SERVICE_TYPES)} (ExternalName is not "
-                                    f"offered)")
+        raise _invalid(
+            "spec.type", f"one of {', '.join(SERVICE_TYPES)} (ExternalName is not offered)"
+        )
     if spec.get("externalIPs"):
         raise _invalid("spec.externalIPs", "external IPs are not allowed; use a LoadBalancer")
 
@@ -132,8 +138,12 @@ def summary(obj: dict[str, Any], lb: dict[str, Any] | None = None) -> dict[str, 
         "created_at": meta.get("creationTimestamp"),
     }
     if obj.get("kind") == "Service":
-        answer.update(type=spec.get("type"), cluster_ip=spec.get("clusterIP"),
-                      ports=spec.get("ports") or [], selector=spec.get("selector") or {})
+        answer.update(
+            type=spec.get("type"),
+            cluster_ip=spec.get("clusterIP"),
+            ports=spec.get("ports") or [],
+            selector=spec.get("selector") or {},
+        )
         if spec.get("type") == "LoadBalancer":
             answer["load_balancer"] = lb or {"state": "pending", "address": None}
     else:

@@ -60,7 +60,8 @@ class LbMember(Base):
     __tablename__ = "lb_members"
 
     service_key: Mapped[str] = mapped_column(
-        String(KEY_LENGTH), ForeignKey("lb_services.service_key", ondelete="CASCADE"),
+        String(KEY_LENGTH),
+        ForeignKey("lb_services.service_key", ondelete="CASCADE"),
         primary_key=True,
     )
     member: Mapped[str] = mapped_column(String(ADDRESS_LENGTH), primary_key=True)

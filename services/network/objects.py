@@ -24,14 +24,19 @@ logger = logging.getLogger(__name__)
 
 def check_namespace(namespace: str, project_id: str) -> None:
     found = cluster.get_namespace(namespace)
-    owner = None if found is None else (found["metadata"].get("labels") or {}).get(
-        isolation.PROJECT_LABEL
+    owner = (
+        None
+        if found is None
+        else (found["metadata"].get("labels") or {}).get(isolation.PROJECT_LABEL)
     )
     if owner != project_id:
         raise NamespaceNotInProject(
             f"namespace {namespace} is not a namespace of project {project_id}",
-            {"namespace": namespace, "project_id": project_id, "fields": {"namespace": [
-                "not a namespace of this project"]}},
+            {
+                "namespace": namespace,
+                "project_id": project_id,
+                "fields": {"namespace": ["not a namespace of this project"]},
+            },
         )
 
 
@@ -52,24 +57,33 @@ def list_objects(ctx: LbContext, project_id: str, namespace: str | None) -> list
     return items
 
 
-def get_object(ctx: LbContext, project_id: str, namespace: str, kind: str,
-               name: str) -> dict[str, Any]:
+def get_object(
+    ctx: LbContext, project_id: str, namespace: str, kind: str, name: str
+) -> dict[str, Any]:
     check_namespace(namespace, project_id)
     obj = cluster.read_object(kind, namespace, name)
     return {**_summary(ctx, {"kind": kind, **obj}), "manifest": {"kind": kind, **obj}}
 
 
-def create(ctx: LbContext, project_id: str, namespace: str, manifest: dict[str, Any],
-           actor: str) -> dict[str, Any]:
+def create(
+    ctx: LbContext, project_id: str, namespace: str, manifest: dict[str, Any], actor: str
+) -> dict[str, Any]:
     check_namespace(namespace, project_id)
     created = {"kind": manifest["kind"], **cluster.create_object(manifest)}
-    logger.info("%s %s/%s created in project %s by %s", manifest["kind"], namespace,
-                manifest["metadata"]["name"], project_id, actor)
+    logger.info(
+        "%s %s/%s created in project %s by %s",
+        manifest["kind"],
+        namespace,
+        manifest["metadata"]["name"],
+        project_id,
+        actor,
+    )
     return _after_write(ctx, created, project_id)
 
 
-def replace(ctx: LbContext, project_id: str, namespace: str, manifest: dict[str, Any],
-            actor: str) -> dict[str, Any]:
+def replace(
+    ctx: LbContext, project_id: str, namespace: str, manifest: dict[str, Any], actor: str
+) -> dict[str, Any]:
     """Replace an existing object with `manifest`, keeping what the cluster assigned."""
     check_namespace(namespace, project_id)
     kind, name = manifest["kind"], manifest["metadata"]["name"]
@@ -82,8 +96,9 @@ def replace(ctx: LbContext, project_id: str, namespace: str, manifest: dict[str,
     return _after_write(ctx, replaced, project_id)
 
 
-def apply(ctx: LbContext, project_id: str, namespace: str, manifest: dict[str, Any],
-          actor: str) -> dict[str, Any]:
+def apply(
+    ctx: LbContext, project_id: str, namespace: str, manifest: dict[str, Any], actor: str
+) -> dict[str, Any]:
     """Create, or replace when it exists (the cross-service `apply_manifest` contract)."""
     try:
         return create(ctx, project_id, namespace, manifest, actor)
@@ -91,8 +106,9 @@ def apply(ctx: LbContext, project_id: str, namespace: str, manifest: dict[str, A
         return replace(ctx, project_id, namespace, manifest, actor)
 
 
-def delete(ctx: LbContext, project_id: str, namespace: str, kind: str, name: str,
-           actor: str) -> dict[str, Any]:
+def delete(
+    ctx: LbContext, project_id: str, namespace: str, kind: str, name: str, actor: str
+) -> dict[str, Any]:
     """Delete; answers {"deleted": bool} (absent objects are not an error: idempotent)."""
     check_namespace(namespace, project_id)
     try:
@@ -110,8 +126,10 @@ def _keep_assigned(spec: dict[str, Any], current: dict[str, Any]) -> None:
     for field in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
         if field not in spec and field in current:
             spec[field] = current[field]
-    assigned = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
-                for p in current.get("ports") or []}
+    assigned = {
+        (p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+        for p in current.get("ports") or []
+    }
     if spec.get("type") in ("NodePort", "LoadBalancer"):
         for port in spec.get("ports") or []:
             node_port = assigned.get((port.get("port"), port.get("protocol", "TCP")))
@@ -130,7 +148,10 @@ def _summary(ctx: LbContext, obj: dict[str, Any]) -> dict[str, Any]:
     lb = None
     if obj["kind"] == "Service" and (obj.get("spec") or {}).get("type") == "LoadBalancer":
         state = loadbalancer.status_of(ctx, loadbalancer.service_key(obj))
-        lb = {"state": state["state"] if state["state"] != "none" else "pending",
-              "address": state["address"], "reason": state["reason"],
-              "members": sorted(state["members"])}
+        lb = {
+            "state": state["state"] if state["state"] != "none" else "pending",
+            "address": state["address"],
+            "reason": state["reason"],
+            "members": sorted(state["members"]),
+        }
     return manifests.summary(obj, lb)

@@ -24,17 +24,21 @@ class PortSchema(StrictSchema):
     port = fields.Integer(required=True, strict=True, validate=validate.Range(1, 65535))
     target_port = fields.Raw(load_default=None)
     protocol = fields.String(load_default="TCP", validate=validate.OneOf(("TCP", "UDP", "SCTP")))
-    node_port = fields.Integer(strict=True, load_default=None,
-                               validate=validate.Range(30000, 32767))
+    node_port = fields.Integer(
+        strict=True, load_default=None, validate=validate.Range(30000, 32767)
+    )
 
 
 class ServiceFormSchema(StrictSchema):
     kind = fields.String(load_default="Service", validate=validate.Equal("Service"))
     name = Name(required=True)
-    type = fields.String(load_default="ClusterIP",
-                         validate=validate.OneOf(("ClusterIP", "NodePort", "LoadBalancer")))
-    ports = fields.List(fields.Nested(PortSchema), required=True,
-                        validate=validate.Length(min=1, max=100))
+    type = fields.String(
+        load_default="ClusterIP",
+        validate=validate.OneOf(("ClusterIP", "NodePort", "LoadBalancer")),
+    )
+    ports = fields.List(
+        fields.Nested(PortSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
     selector = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     labels = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
@@ -42,9 +46,10 @@ class ServiceFormSchema(StrictSchema):
 class IngressRuleSchema(StrictSchema):
     host = fields.String(load_default=None, validate=validate.Length(max=253))
     path = fields.String(load_default="/", validate=validate.Regexp(r"^/"))
-    path_type = fields.String(load_default="Prefix",
-                              validate=validate.OneOf(("Prefix", "Exact",
-                                                       "ImplementationSpecific")))
+    path_type = fields.String(
+        load_default="Prefix",
+        validate=validate.OneOf(("Prefix", "Exact", "ImplementationSpecific")),
+    )
     service = Name(required=True)
     port = fields.Integer(required=True, strict=True, validate=validate.Range(1, 65535))
 
@@ -52,8 +57,9 @@ class IngressRuleSchema(StrictSchema):
 class IngressFormSchema(StrictSchema):
     kind = fields.String(required=True, validate=validate.Equal("Ingress"))
     name = Name(required=True)
-    rules = fields.List(fields.Nested(IngressRuleSchema), required=True,
-                        validate=validate.Length(min=1, max=100))
+    rules = fields.List(
+        fields.Nested(IngressRuleSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
     ingress_class = fields.String(load_default=None)
     labels = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
@@ -74,7 +80,9 @@ def load_checked(schema: Any, data: Any) -> dict[str, Any]:
 
 def check_target(kind: str, name: str) -> None:
     if kind not in KINDS:
-        raise InvalidManifest(f"kind: one of {', '.join(KINDS)}",
-                              {"fields": {"kind": [f"one of {', '.join(KINDS)}"]}})
+        raise InvalidManifest(
+            f"kind: one of {', '.join(KINDS)}",
+            {"fields": {"kind": [f"one of {', '.join(KINDS)}"]}},
+        )
     if not isinstance(name, str) or not re.match(DNS_LABEL, name):
         raise InvalidManifest("name: a DNS label", {"fields": {"name": ["a DNS label"]}})

@@ -72,8 +72,9 @@ class NetworkService(HealthRpc):
         return objects.get_object(self._ctx(), project_id, namespace, kind, name)
 
     @rpc(expected_exceptions=ScsError)
-    def create_object(self, project_id: str, namespace: str, form: dict[str, Any],
-                      actor: str | None = None) -> dict[str, Any]:
+    def create_object(
+        self, project_id: str, namespace: str, form: dict[str, Any], actor: str | None = None
+    ) -> dict[str, Any]:
         """Create from a form: {"kind": "Service", "name": "web", "type": "LoadBalancer",
         "ports": [{"port": 80, "target_port": 8080}], "selector": {"app": "web"}} or
         {"kind": "Ingress", "name": "web", "rules": [{"host": "a.example", "service": "web",
@@ -84,36 +85,53 @@ class NetworkService(HealthRpc):
         return objects.create(self._ctx(), project_id, namespace, manifest, self._actor(actor))
 
     @rpc(expected_exceptions=ScsError)
-    def create_from_yaml(self, project_id: str, namespace: str, yaml_text: str,
-                         actor: str | None = None) -> dict[str, Any]:
+    def create_from_yaml(
+        self, project_id: str, namespace: str, yaml_text: str, actor: str | None = None
+    ) -> dict[str, Any]:
         """Create a Service or Ingress from one YAML document (e.g. a file of the user's)."""
         if not isinstance(yaml_text, str):
             raise manifests._invalid("yaml", "a string")
-        manifest = manifests.checked_manifest(manifests.parse_yaml(yaml_text), namespace,
-                                              project_id)
+        manifest = manifests.checked_manifest(
+            manifests.parse_yaml(yaml_text), namespace, project_id
+        )
         return objects.create(self._ctx(), project_id, namespace, manifest, self._actor(actor))
 
     @rpc(expected_exceptions=ScsError)
-    def update_object(self, project_id: str, namespace: str, name: str, form: dict[str, Any],
-                      actor: str | None = None) -> dict[str, Any]:
+    def update_object(
+        self,
+        project_id: str,
+        namespace: str,
+        name: str,
+        form: dict[str, Any],
+        actor: str | None = None,
+    ) -> dict[str, Any]:
         """Replace an object's spec from a form (same shape as create; the name must match)."""
         manifest = self._from_form(project_id, namespace, {**form, "name": name})
         return objects.replace(self._ctx(), project_id, namespace, manifest, self._actor(actor))
 
     @rpc(expected_exceptions=ScsError)
-    def replace_yaml(self, project_id: str, namespace: str, kind: str, name: str,
-                     yaml_text: str, actor: str | None = None) -> dict[str, Any]:
+    def replace_yaml(
+        self,
+        project_id: str,
+        namespace: str,
+        kind: str,
+        name: str,
+        yaml_text: str,
+        actor: str | None = None,
+    ) -> dict[str, Any]:
         """Replace an object with an edited YAML document of the same kind and name."""
         check_target(kind, name)
-        manifest = manifests.checked_manifest(manifests.parse_yaml(yaml_text), namespace,
-                                              project_id)
+        manifest = manifests.checked_manifest(
+            manifests.parse_yaml(yaml_text), namespace, project_id
+        )
         if manifest["kind"] != kind or manifest["metadata"]["name"] != name:
             raise manifests._invalid("metadata.name", f"the YAML must describe {kind} {name}")
         return objects.replace(self._ctx(), project_id, namespace, manifest, self._actor(actor))
 
     @rpc(expected_exceptions=ScsError)
-    def apply_manifest(self, project_id: str, namespace: str, manifest: dict[str, Any],
-                       actor: str | None = None) -> dict[str, Any]:
+    def apply_manifest(
+        self, project_id: str, namespace: str, manifest: dict[str, Any], actor: str | None = None
+    ) -> dict[str, Any]:
         """Create or replace a Service or Ingress (cross-service contract).
 
         -> {"kind", "namespace", "name", "uid"}; raises InvalidManifest for other kinds.
@@ -123,8 +141,9 @@ class NetworkService(HealthRpc):
         return {key: done[key] for key in ("kind", "namespace", "name", "uid")}
 
     @rpc(expected_exceptions=ScsError)
-    def delete_object(self, project_id: str, namespace: str, kind: str, name: str,
-                      actor: str | None = None) -> dict[str, Any]:
+    def delete_object(
+        self, project_id: str, namespace: str, kind: str, name: str, actor: str | None = None
+    ) -> dict[str, Any]:
         """-> {"kind", "namespace", "name", "deleted": bool}; idempotent."""
         check_target(kind, name)
         return objects.delete(self._ctx(), project_id, namespace, kind, name, self._actor(actor))
@@ -195,8 +214,12 @@ class NetworkService(HealthRpc):
     # -- helpers -----------------------------------------------------------------------------
 
     def _ctx(self) -> LbContext:
-        return LbContext(db=self.db, driver=self.lb["driver"], selector=self.lb["selector"],
-                         pool=self.lb["pool"])
+        return LbContext(
+            db=self.db,
+            driver=self.lb["driver"],
+            selector=self.lb["selector"],
+            pool=self.lb["pool"],
+        )
 
     def _from_form(self, project_id: str, namespace: str, form: Any) -> dict[str, Any]:
         loaded = load_form(form)

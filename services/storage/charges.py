@@ -31,14 +31,16 @@ def _is_quota_exceeded(exc: BaseException) -> bool:
     return isinstance(exc, RemoteError) and exc.exc_type == "QuotaExceeded"
 
 
-def reserve(quota: Any, project_id: str, key: str, storage_class: str, size_bytes: int,
-            actor: str) -> None:
+def reserve(
+    quota: Any, project_id: str, key: str, storage_class: str, size_bytes: int, actor: str
+) -> None:
     items = {f"storage.{storage_class}": {"requested": size_bytes, "overhead": 0}}
     try:
         quota.reserve(project_id, key, items, actor)
     except UnknownService as exc:
-        raise QuotaUnavailable("the quota service is not running; claims cannot be charged",
-                               {"service": "quota"}) from exc
+        raise QuotaUnavailable(
+            "the quota service is not running; claims cannot be charged", {"service": "quota"}
+        ) from exc
     except Exception as exc:
         if not _is_quota_exceeded(exc):
             raise
@@ -46,8 +48,12 @@ def reserve(quota: Any, project_id: str, key: str, storage_class: str, size_byte
         raise StorageQuotaExceeded(
             f"{storage_class} storage quota exceeded in project {project_id}: "
             f"{size_bytes} more bytes do not fit",
-            {"resource": f"storage.{storage_class}", "requested": size_bytes,
-             "quota": details, "fields": {"size": ["exceeds the project's quota"]}},
+            {
+                "resource": f"storage.{storage_class}",
+                "requested": size_bytes,
+                "quota": details,
+                "fields": {"size": ["exceeds the project's quota"]},
+            },
         ) from exc
 
 

@@ -73,8 +73,9 @@ def claim_manifest(namespace: str, project_id: str, form: dict[str, Any], key: s
     }
 
 
-def create_claim(ctx: StorageContext, project_id: str, namespace: str, form: dict[str, Any],
-                 actor: str) -> dict[str, Any]:
+def create_claim(
+    ctx: StorageContext, project_id: str, namespace: str, form: dict[str, Any], actor: str
+) -> dict[str, Any]:
     namespaces.check_in_project(namespace, project_id)
     storage_class = form.get("storage_class") or classes.DEFAULT_CLASS
     if storage_class not in classes.CLASSES:
@@ -87,43 +88,66 @@ def create_claim(ctx: StorageContext, project_id: str, namespace: str, form: dic
     except Exception:
         charges.release(ctx.quota, key, actor)  # nothing half-applied
         raise
-    logger.info("claim %s/%s (%s, %d bytes) created in project %s by %s", namespace,
-                form["name"], storage_class, form["size_bytes"], project_id, actor)
+    logger.info(
+        "claim %s/%s (%s, %d bytes) created in project %s by %s",
+        namespace,
+        form["name"],
+        storage_class,
+        form["size_bytes"],
+        project_id,
+        actor,
+    )
     return summary(created)
 
 
-def expand_claim(ctx: StorageContext, project_id: str, namespace: str, name: str, size: int,
-                 actor: str) -> dict[str, Any]:
+def expand_claim(
+    ctx: StorageContext, project_id: str, namespace: str, name: str, size: int, actor: str
+) -> dict[str, Any]:
     namespaces.check_in_project(namespace, project_id)
     pvc = cluster.read_claim(namespace, name)
     _check_expansion(ctx, project_id, pvc, size, actor)
-    patched = cluster.patch_claim(namespace, name,
-                                  {"spec": {"resources": {"requests": {"storage": str(size)}}}})
+    patched = cluster.patch_claim(
+        namespace, name, {"spec": {"resources": {"requests": {"storage": str(size)}}}}
+    )
     logger.info("claim %s/%s asked to grow to %d bytes by %s", namespace, name, size, actor)
     return summary(patched)
 
 
-def _check_expansion(ctx: StorageContext, project_id: str, pvc: dict[str, Any], size: int,
-                     actor: str) -> None:
+def _check_expansion(
+    ctx: StorageContext, project_id: str, pvc: dict[str, Any], size: int, actor: str
+) -> None:
     """Refuse what cannot grow; reserve the difference (the provisioner commits it)."""
     meta, spec = pvc["metadata"], pvc.get("spec") or {}
     storage_class = spec.get("storageClassName")
     current = summary(pvc)["requested_bytes"] or 0
     if storage_class not in classes.CLASSES:
-        raise ExpansionRefused(f"claim {meta['name']} is not of a class this service provisions",
-                               {"fields": {"size": ["the class cannot grow here"]}})
+        raise ExpansionRefused(
+            f"claim {meta['name']} is not of a class this service provisions",
+            {"fields": {"size": ["the class cannot grow here"]}},
+        )
     if (pvc.get("status") or {}).get("phase") != "Bound":
-        raise ExpansionRefused(f"claim {meta['name']} is not bound yet",
-                               {"fields": {"size": ["only a bound claim can grow"]}})
+        raise ExpansionRefused(
+            f"claim {meta['name']} is not bound yet",
+            {"fields": {"size": ["only a bound claim can grow"]}},
+        )
     if size <= current:
-        raise ExpansionRefused(f"claim {meta['name']} holds {current} bytes; a claim only grows",
-                               {"fields": {"size": [f"must be more than {current}"]}})
-    charges.reserve(ctx.quota, project_id, expansion_key(meta["uid"], size), storage_class,
-                    size - current, actor)
+        raise ExpansionRefused(
+            f"claim {meta['name']} holds {current} bytes; a claim only grows",
+            {"fields": {"size": [f"must be more than {current}"]}},
+        )
+    charges.reserve(
+        ctx.quota,
+        project_id,
+        expansion_key(meta["uid"], size),
+        storage_class,
+        size - current,
+        actor,
+    )
 
 
-def replace_yaml(ctx: StorageContext, project_id: str, namespace: str, name: str,
-                 text: str, actor: str) -> dict[str, Any]:
+def replace_yaml(
+    ctx: StorageContext, project_id: str, namespace: str, name: str, text: str, actor: str
+) -> dict[str, Any]:
     """Apply an edited claim: growth goes through the quota check, the rest to the cluster."""
     namespaces.check_in_project(namespace, project_id)
     edited = checked_claim(_parse(text), namespace, project_id)
@@ -139,8 +163,9 @@ def replace_yaml(ctx: StorageContext, project_id: str, namespace: str, name: str
     return summary(replaced)
 
 
-def create_from_yaml(ctx: StorageContext, project_id: str, namespace: str, text: str,
-                     actor: str) -> dict[str, Any]:
+def create_from_yaml(
+    ctx: StorageContext, project_id: str, namespace: str, text: str, actor: str
+) -> dict[str, Any]:
     namespaces.check_in_project(namespace, project_id)
     claim = checked_claim(_parse(text), namespace, project_id)
     storage_class = claim["spec"].get("storageClassName") or classes.DEFAULT_CLASS
@@ -155,13 +180,20 @@ def create_from_yaml(ctx: StorageContext, project_id: str, namespace: str, text:
     except Exception:
         charges.release(ctx.quota, key, actor)
         raise
-    logger.info("claim %s/%s (%s, %d bytes) created from YAML by %s", namespace,
-                claim["metadata"]["name"], storage_class, size, actor)
+    logger.info(
+        "claim %s/%s (%s, %d bytes) created from YAML by %s",
+        namespace,
+        claim["metadata"]["name"],
+        storage_class,
+        size,
+        actor,
+    )
     return summary(created)
 
 
-def apply_manifest(ctx: StorageContext, project_id: str, namespace: str,
-                   manifest: dict[str, Any], actor: str) -> dict[str, Any]:
+def apply_manifest(
+    ctx: StorageContext, project_id: str, namespace: str, manifest: dict[str, Any], actor: str
+) -> dict[str, Any]:
     """Create or update a claim from a workload's manifest (cross-service contract)."""
     namespaces.check_in_project(namespace, project_id)
     claim = checked_claim(manifest, namespace, project_id)
@@ -179,8 +211,7 @@ def apply_manifest(ctx: StorageContext, project_id: str, namespace: str,
         charges.release(ctx.quota, key, actor)
         current = cluster.read_claim(namespace, claim["metadata"]["name"])
         if size > (summary(current)["requested_bytes"] or 0):
-            return expand_claim(ctx, project_id, namespace, claim["metadata"]["name"], size,
-                                actor)
+            return expand_claim(ctx, project_id, namespace, claim["metadata"]["name"], size, actor)
         return summary(current)
     except Exception:
         charges.release(ctx.quota, key, actor)
@@ -192,8 +223,7 @@ def delete_claim(project_id: str, namespace: str, name: str, actor: str) -> dict
     namespaces.check_in_project(namespace, project_id)
     cluster.delete_claim(namespace, name)
     logger.info("claim %s/%s deleted by %s", namespace, name, actor)
-    return {"kind": "PersistentVolumeClaim", "namespace": namespace, "name": name,
-            "deleted": True}
+    return {"kind": "PersistentVolumeClaim", "namespace": namespace, "name": name, "deleted": True}
 
 
 def _parse(text: str) -> Any:
@@ -218,7 +248,7 @@ def checked_claim(manifest: Any, namespace: str, project_id: str) -> dict[str, A
         raise _invalid("spec", "an object is required")
     requests = (spec.get("resources") or {}).get("requests") or {}
     try:
-        size = bytes_of(requests.get("storage"))
+        size = bytes_of(requests.get("storage") or "")
     except (TypeError, ValueError) as exc:
         raise _invalid("spec.resources.requests.storage", "a quantity such as 10Gi") from exc
     if size <= 0:

@@ -75,5 +75,8 @@ def _correct(name: str, wanted: dict[str, Any], current: dict[str, Any]) -> None
             },
         )
     if current.get("provisioner") != PROVISIONER:
-        logger.warning("StorageClass %s exists with provisioner %s; left alone", name,
-                       current.get("provisioner"))
+        logger.warning(
+            "StorageClass %s exists with provisioner %s; left alone",
+            name,
+            current.get("provisioner"),
+        )

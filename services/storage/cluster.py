@@ -1,6 +1,8 @@
 """The storage service's only door to Kubernetes (the import-linter contract keeps it so).
 
-Objects leave this module as plain dictionaries (the API's JSON form). An ApiException
+The client sends dictionaries as they are, so bodies are passed as dicts (typed as the
+client's models in its stubs, hence the `type: ignore[arg-type]`). Objects leave this module
+as plain dictionaries (the API's JSON form). An ApiException
 becomes one of the service's errors, the original chained: 404 StorageObjectNotFound, 409
 StorageObjectExists, 400/422 ClusterRefused (permanent), anything else ClusterUnavailable.
 """
@@ -62,10 +64,14 @@ def _translated(call: Callable[[], T], what: str) -> T:
         if exc.status == 409:
             raise StorageObjectExists(f"{what}: {details['reason']}", details) from exc
         if exc.status in (400, 422):
-            raise ClusterRefused(f"the cluster refused {what}: {details['reason']}", details) from exc
+            raise ClusterRefused(
+                f"the cluster refused {what}: {details['reason']}", details
+            ) from exc
         raise ClusterUnavailable(f"the cluster failed on {what}", details) from exc
     except (OSError, ValueError, ConfigException) as exc:
-        raise ClusterUnavailable(f"the cluster did not answer on {what}", {"object": what}) from exc
+        raise ClusterUnavailable(
+            f"the cluster did not answer on {what}", {"object": what}
+        ) from exc
 
 
 def _reason(exc: ApiException) -> str:
@@ -90,7 +96,9 @@ def get_namespace(name: str) -> dict[str, Any] | None:
 
 
 def list_namespaces(label_selector: str) -> list[dict[str, Any]]:
-    found = _translated(lambda: _core().list_namespace(label_selector=label_selector), "namespaces")
+    found = _translated(
+        lambda: _core().list_namespace(label_selector=label_selector), "namespaces"
+    )
     return [_plain(item) for item in found.items]
 
 
@@ -103,7 +111,7 @@ def read_storage_class(name: str) -> dict[str, Any]:
 
 def create_storage_class(body: dict[str, Any]) -> dict[str, Any]:
     what = f"StorageClass {body['metadata']['name']}"
-    return _plain(_translated(lambda: _storage().create_storage_class(body), what))
+    return _plain(_translated(lambda: _storage().create_storage_class(body), what))  # type: ignore[arg-type]
 
 
 def patch_storage_class(name: str, patch: dict[str, Any]) -> None:
@@ -134,7 +142,7 @@ def create_claim(body: dict[str, Any]) -> dict[str, Any]:
     namespace = body["metadata"]["namespace"]
     return _plain(
         _translated(
-            lambda: _core().create_namespaced_persistent_volume_claim(namespace, body),
+            lambda: _core().create_namespaced_persistent_volume_claim(namespace, body),  # type: ignore[arg-type]
             f"PersistentVolumeClaim {namespace}/{body['metadata'].get('name')}",
         )
     )
@@ -145,7 +153,9 @@ def replace_claim(body: dict[str, Any]) -> dict[str, Any]:
     return _plain(
         _translated(
             lambda: _core().replace_namespaced_persistent_volume_claim(
-                meta["name"], meta["namespace"], body
+                meta["name"],
+                meta["namespace"],
+                body,  # type: ignore[arg-type]
             ),
             f"PersistentVolumeClaim {meta['namespace']}/{meta['name']}",
         )
@@ -191,13 +201,11 @@ def list_volumes() -> list[dict[str, Any]]:
 
 def create_volume(body: dict[str, Any]) -> dict[str, Any]:
     what = f"PersistentVolume {body['metadata']['name']}"
-    return _plain(_translated(lambda: _core().create_persistent_volume(body), what))
+    return _plain(_translated(lambda: _core().create_persistent_volume(body), what))  # type: ignore[arg-type]
 
 
 def patch_volume(name: str, patch: dict[str, Any]) -> None:
-    _translated(
-        lambda: _core().patch_persistent_volume(name, patch), f"PersistentVolume {name}"
-    )
+    _translated(lambda: _core().patch_persistent_volume(name, patch), f"PersistentVolume {name}")
 
 
 def delete_volume(name: str) -> None:
@@ -212,7 +220,9 @@ def record_kube_event(obj: dict[str, Any], reason: str, message: str, kind: str)
     meta = obj["metadata"]
     now = datetime.now(UTC)
     body = client.CoreV1Event(
-        metadata=client.V1ObjectMeta(generate_name=f"{meta['name']}.", namespace=meta["namespace"]),
+        metadata=client.V1ObjectMeta(
+            generate_name=f"{meta['name']}.", namespace=meta["namespace"]
+        ),
         involved_object=client.V1ObjectReference(
             kind="PersistentVolumeClaim",
             api_version="v1",

@@ -57,8 +57,11 @@ def check_in_project(namespace: str, project_id: str) -> None:
     if owner != project_id:
         raise NamespaceNotInProject(
             f"namespace {namespace} is not a namespace of project {project_id}",
-            {"namespace": namespace, "project_id": project_id,
-             "fields": {"namespace": ["not a namespace of this project"]}},
+            {
+                "namespace": namespace,
+                "project_id": project_id,
+                "fields": {"namespace": ["not a namespace of this project"]},
+            },
         )
 
 

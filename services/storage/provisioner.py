@@ -60,12 +60,24 @@ def claim_size(pvc: dict[str, Any]) -> int:
 
 
 def _record(session: Any, event_type: str, vol: Volume, data: dict[str, Any]) -> None:
-    resource = {"kind": "PersistentVolumeClaim", "namespace": vol.namespace,
-                "name": vol.claim_name, "uid": vol.claim_uid}
-    event = new_event(event_type, actor=SYSTEM_ACTOR, project=vol.project_id,
-                      resource=resource,
-                      data={"storage_class": vol.storage_class, "size_bytes": vol.size_bytes,
-                            "volume": vol.pv_name, **data})
+    resource = {
+        "kind": "PersistentVolumeClaim",
+        "namespace": vol.namespace,
+        "name": vol.claim_name,
+        "uid": vol.claim_uid,
+    }
+    event = new_event(
+        event_type,
+        actor=SYSTEM_ACTOR,
+        project=vol.project_id,
+        resource=resource,
+        data={
+            "storage_class": vol.storage_class,
+            "size_bytes": vol.size_bytes,
+            "volume": vol.pv_name,
+            **data,
+        },
+    )
     record_event(session, OutboxEvent, event)
 
 
@@ -106,8 +118,9 @@ def handle_claim(ctx: StorageContext, event_type: str, pvc: dict[str, Any]) -> s
     return "unchanged"
 
 
-def provision(ctx: StorageContext, pvc: dict[str, Any], project: str | None,
-              vol: Volume | None) -> str:
+def provision(
+    ctx: StorageContext, pvc: dict[str, Any], project: str | None, vol: Volume | None
+) -> str:
     meta, spec = pvc["metadata"], pvc["spec"]
     storage_class, size = spec["storageClassName"], claim_size(pvc)
     key = (meta.get("annotations") or {}).get(RESERVATION_ANNOTATION) or f"pvc-{meta['uid']}"
@@ -135,11 +148,18 @@ def provision(ctx: StorageContext, pvc: dict[str, Any], project: str | None,
         row.location, row.state, row.reason = location, PROVISIONED, None
         session.flush()
         if session.get(VolumeCharge, key) is None:
-            session.add(VolumeCharge(key=key, claim_uid=meta["uid"], size_bytes=size,
-                                     state="reserved"))
+            session.add(
+                VolumeCharge(key=key, claim_uid=meta["uid"], size_bytes=size, state="reserved")
+            )
         _record(session, "volume.provisioned", row, {})
-    logger.info("volume %s (%s, %d bytes) provisioned for %s/%s", volume_id, storage_class,
-                size, meta["namespace"], meta["name"])
+    logger.info(
+        "volume %s (%s, %d bytes) provisioned for %s/%s",
+        volume_id,
+        storage_class,
+        size,
+        meta["namespace"],
+        meta["name"],
+    )
     _kube_event(pvc, "ProvisioningSucceeded", f"volume {volume_id} provisioned")
     return "provisioned"
 
@@ -173,8 +193,14 @@ def pv_manifest(pvc: dict[str, Any], volume_id: str, location: str, size: int) -
     }
 
 
-def _refuse(ctx: StorageContext, pvc: dict[str, Any], project: str | None, vol: Volume | None,
-            size: int, reason: str) -> str:
+def _refuse(
+    ctx: StorageContext,
+    pvc: dict[str, Any],
+    project: str | None,
+    vol: Volume | None,
+    size: int,
+    reason: str,
+) -> str:
     meta = pvc["metadata"]
     if vol is not None and vol.state == REFUSED and vol.size_bytes == size:
         return "refused"  # announced already
@@ -194,8 +220,13 @@ def _refuse(ctx: StorageContext, pvc: dict[str, Any], project: str | None, vol: 
 
 def mark_bound(ctx: StorageContext, vol: Volume) -> None:
     with ctx.db.transaction() as session:
-        pending = list(session.scalars(select(VolumeCharge).where(
-            VolumeCharge.claim_uid == vol.claim_uid, VolumeCharge.state == "reserved")))
+        pending = list(
+            session.scalars(
+                select(VolumeCharge).where(
+                    VolumeCharge.claim_uid == vol.claim_uid, VolumeCharge.state == "reserved"
+                )
+            )
+        )
     for charge in pending:
         charges.commit(ctx.quota, charge.key, SYSTEM_ACTOR)
     with ctx.db.transaction() as session:
@@ -214,13 +245,21 @@ def expand_if_asked(ctx: StorageContext, pvc: dict[str, Any], vol: Volume) -> st
         return "refused"
     key = expansion_key(vol.claim_uid, wanted)
     try:
-        charges.reserve(ctx.quota, vol.project_id or "", key, vol.storage_class,
-                        wanted - vol.size_bytes, SYSTEM_ACTOR)
+        charges.reserve(
+            ctx.quota,
+            vol.project_id or "",
+            key,
+            vol.storage_class,
+            wanted - vol.size_bytes,
+            SYSTEM_ACTOR,
+        )
     except StorageQuotaExceeded as exc:
         return _refuse_expansion(ctx, pvc, vol, wanted, exc.message)
 
     ctx.driver.expand_volume(vol.volume_id, vol.storage_class, wanted)
-    cluster.patch_volume(vol.pv_name or vol.volume_id, {"spec": {"capacity": {"storage": str(wanted)}}})
+    cluster.patch_volume(
+        vol.pv_name or vol.volume_id, {"spec": {"capacity": {"storage": str(wanted)}}}
+    )
     _sync_status_capacity(pvc, wanted)
     charges.commit(ctx.quota, key, SYSTEM_ACTOR)
     with ctx.db.transaction() as session:
@@ -228,8 +267,14 @@ def expand_if_asked(ctx: StorageContext, pvc: dict[str, Any], vol: Volume) -> st
         assert row is not None
         previous, row.size_bytes, row.refused_size = row.size_bytes, wanted, None
         if session.get(VolumeCharge, key) is None:
-            session.add(VolumeCharge(key=key, claim_uid=row.claim_uid,
-                                     size_bytes=wanted - previous, state="committed"))
+            session.add(
+                VolumeCharge(
+                    key=key,
+                    claim_uid=row.claim_uid,
+                    size_bytes=wanted - previous,
+                    state="committed",
+                )
+            )
         _record(session, "volume.expanded", row, {"previous_size_bytes": previous})
     logger.info("volume %s expanded from %d to %d bytes", vol.volume_id, previous, wanted)
     _kube_event(pvc, "VolumeResizeSuccessful", f"expanded to {wanted} bytes")
@@ -240,16 +285,22 @@ def expansion_key(claim_uid: str, size: int) -> str:
     return f"pvc-{claim_uid}-expand-{size}"
 
 
-def _refuse_expansion(ctx: StorageContext, pvc: dict[str, Any], vol: Volume, wanted: int,
-                      reason: str) -> str:
+def _refuse_expansion(
+    ctx: StorageContext, pvc: dict[str, Any], vol: Volume, wanted: int, reason: str
+) -> str:
     with ctx.db.transaction() as session:
         row = session.get(Volume, vol.claim_uid)
         assert row is not None
         row.refused_size = wanted
-        _record(session, "volume.expansion_refused", row,
-                {"requested_size_bytes": wanted, "reason": reason})
-    logger.warning("expansion of %s/%s to %d bytes refused: %s", vol.namespace, vol.claim_name,
-                   wanted, reason)
+        _record(
+            session,
+            "volume.expansion_refused",
+            row,
+            {"requested_size_bytes": wanted, "reason": reason},
+        )
+    logger.warning(
+        "expansion of %s/%s to %d bytes refused: %s", vol.namespace, vol.claim_name, wanted, reason
+    )
     _kube_event(pvc, "VolumeResizeFailed", reason, "Warning")
     return "refused"
 
@@ -261,8 +312,9 @@ def _sync_status_capacity(pvc: dict[str, Any], size: int) -> None:
     if capacity is not None and bytes_of(capacity) == size:
         return
     meta = pvc["metadata"]
-    cluster.patch_claim_status(meta["namespace"], meta["name"],
-                               {"status": {"capacity": {"storage": str(size)}}})
+    cluster.patch_claim_status(
+        meta["namespace"], meta["name"], {"status": {"capacity": {"storage": str(size)}}}
+    )
 
 
 def forget_claim(ctx: StorageContext, pvc: dict[str, Any]) -> str:
@@ -306,8 +358,13 @@ def _settle(ctx: StorageContext, vol: Volume, delete_backing: bool) -> None:
     if delete_backing:
         ctx.driver.delete_volume(vol.volume_id, vol.storage_class)
     with ctx.db.transaction() as session:
-        keys = list(session.scalars(select(VolumeCharge.key).where(
-            VolumeCharge.claim_uid == vol.claim_uid, VolumeCharge.state != "released")))
+        keys = list(
+            session.scalars(
+                select(VolumeCharge.key).where(
+                    VolumeCharge.claim_uid == vol.claim_uid, VolumeCharge.state != "released"
+                )
+            )
+        )
     for key in keys:
         charges.release(ctx.quota, key, SYSTEM_ACTOR)
     with ctx.db.transaction() as session:
@@ -318,5 +375,10 @@ def _settle(ctx: StorageContext, vol: Volume, delete_backing: bool) -> None:
         if delete_backing:
             _record(session, "volume.deleted", row, {})
         row.state = DELETED
-    logger.info("volume %s of %s/%s deleted, %d charges released", vol.volume_id, vol.namespace,
-                vol.claim_name, len(keys))
+    logger.info(
+        "volume %s of %s/%s deleted, %d charges released",
+        vol.volume_id,
+        vol.namespace,
+        vol.claim_name,
+        len(keys),
+    )

@@ -35,9 +35,13 @@ class ClaimFormSchema(StrictSchema):
     storage_class = fields.String(load_default=None)
     size = Size(required=True)
     access_modes = fields.List(
-        fields.String(validate=validate.OneOf(
-            ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"))),
-        load_default=lambda: ["ReadWriteOnce"], validate=validate.Length(min=1, max=4),
+        fields.String(
+            validate=validate.OneOf(
+                ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
+            )
+        ),
+        load_default=lambda: ["ReadWriteOnce"],
+        validate=validate.Length(min=1, max=4),
     )
     labels = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 

@@ -65,8 +65,9 @@ class StorageService(HealthRpc):
         return {"items": claims.list_claims(project_id, namespace)}
 
     @rpc(expected_exceptions=ScsError)
-    def create_claim(self, project_id: str, namespace: str, form: dict[str, Any],
-                     actor: str | None = None) -> dict[str, Any]:
+    def create_claim(
+        self, project_id: str, namespace: str, form: dict[str, Any], actor: str | None = None
+    ) -> dict[str, Any]:
         """{"name": "data", "storage_class": "high-performance", "size": "10Gi"} -> summary.
 
         storage_class defaults to the default class. Raises InvalidClaim,
@@ -76,22 +77,26 @@ class StorageService(HealthRpc):
         return claims.create_claim(self._ctx(), project_id, namespace, loaded, self._actor(actor))
 
     @rpc(expected_exceptions=ScsError)
-    def create_claim_from_yaml(self, project_id: str, namespace: str, yaml_text: str,
-                               actor: str | None = None) -> dict[str, Any]:
+    def create_claim_from_yaml(
+        self, project_id: str, namespace: str, yaml_text: str, actor: str | None = None
+    ) -> dict[str, Any]:
         """Create a claim from one YAML document; no storageClassName means the default."""
         if not isinstance(yaml_text, str):
             raise InvalidClaim("yaml: a string", {"fields": {"yaml": ["a string"]}})
-        return claims.create_from_yaml(self._ctx(), project_id, namespace, yaml_text,
-                                       self._actor(actor))
+        return claims.create_from_yaml(
+            self._ctx(), project_id, namespace, yaml_text, self._actor(actor)
+        )
 
     @rpc(expected_exceptions=ScsError)
-    def expand_claim(self, project_id: str, namespace: str, name: str, size: Any,
-                     actor: str | None = None) -> dict[str, Any]:
+    def expand_claim(
+        self, project_id: str, namespace: str, name: str, size: Any, actor: str | None = None
+    ) -> dict[str, Any]:
         """Grow a bound claim to `size` (bytes or "30Gi"); raises ExpansionRefused,
         StorageQuotaExceeded (past the class quota: nothing changes)."""
         loaded = load_checked(ExpandSchema(), {"size": size})
-        return claims.expand_claim(self._ctx(), project_id, namespace, name,
-                                   loaded["size_bytes"], self._actor(actor))
+        return claims.expand_claim(
+            self._ctx(), project_id, namespace, name, loaded["size_bytes"], self._actor(actor)
+        )
 
     @rpc(expected_exceptions=ScsError)
     def get_claim_yaml(self, project_id: str, namespace: str, name: str) -> dict[str, Any]:
@@ -99,41 +104,52 @@ class StorageService(HealthRpc):
         import yaml
 
         pvc = cluster.read_claim(namespace, name)
-        return {"name": name, "yaml": yaml.safe_dump(
-            {"apiVersion": "v1", "kind": "PersistentVolumeClaim", **pvc}, sort_keys=False)}
+        return {
+            "name": name,
+            "yaml": yaml.safe_dump(
+                {"apiVersion": "v1", "kind": "PersistentVolumeClaim", **pvc}, sort_keys=False
+            ),
+        }
 
     @rpc(expected_exceptions=ScsError)
-    def replace_claim_yaml(self, project_id: str, namespace: str, name: str, yaml_text: str,
-                           actor: str | None = None) -> dict[str, Any]:
+    def replace_claim_yaml(
+        self, project_id: str, namespace: str, name: str, yaml_text: str, actor: str | None = None
+    ) -> dict[str, Any]:
         if not isinstance(yaml_text, str):
             raise InvalidClaim("yaml: a string", {"fields": {"yaml": ["a string"]}})
-        return claims.replace_yaml(self._ctx(), project_id, namespace, name, yaml_text,
-                                   self._actor(actor))
+        return claims.replace_yaml(
+            self._ctx(), project_id, namespace, name, yaml_text, self._actor(actor)
+        )
 
     @rpc(expected_exceptions=ScsError)
-    def delete_claim(self, project_id: str, namespace: str, name: str,
-                     actor: str | None = None) -> dict[str, Any]:
+    def delete_claim(
+        self, project_id: str, namespace: str, name: str, actor: str | None = None
+    ) -> dict[str, Any]:
         return claims.delete_claim(project_id, namespace, name, self._actor(actor))
 
     @rpc(expected_exceptions=ScsError)
-    def apply_manifest(self, project_id: str, namespace: str, manifest: dict[str, Any],
-                       actor: str | None = None) -> dict[str, Any]:
+    def apply_manifest(
+        self, project_id: str, namespace: str, manifest: dict[str, Any], actor: str | None = None
+    ) -> dict[str, Any]:
         """Create (or grow) a PersistentVolumeClaim (cross-service contract).
 
         -> {"kind", "namespace", "name", "uid"}; a claim without storageClassName gets the
         default class.
         """
-        done = claims.apply_manifest(self._ctx(), project_id, namespace, manifest,
-                                     self._actor(actor))
+        done = claims.apply_manifest(
+            self._ctx(), project_id, namespace, manifest, self._actor(actor)
+        )
         return {key: done[key] for key in ("kind", "namespace", "name", "uid")}
 
     @rpc(expected_exceptions=ScsError)
-    def delete_object(self, project_id: str, namespace: str, kind: str, name: str,
-                      actor: str | None = None) -> dict[str, Any]:
+    def delete_object(
+        self, project_id: str, namespace: str, kind: str, name: str, actor: str | None = None
+    ) -> dict[str, Any]:
         """Delete a PersistentVolumeClaim (cross-service contract); idempotent."""
         if kind != "PersistentVolumeClaim":
-            raise InvalidClaim("kind: PersistentVolumeClaim",
-                               {"fields": {"kind": ["PersistentVolumeClaim"]}})
+            raise InvalidClaim(
+                "kind: PersistentVolumeClaim", {"fields": {"kind": ["PersistentVolumeClaim"]}}
+            )
         try:
             return claims.delete_claim(project_id, namespace, name, self._actor(actor))
         except StorageObjectNotFound:
@@ -150,14 +166,23 @@ class StorageService(HealthRpc):
         return volumes.volume_yaml(project_id, name)
 
     @rpc(expected_exceptions=ScsError)
-    def delete_volume(self, project_id: str, name: str,
-                      actor: str | None = None) -> dict[str, Any]:
+    def delete_volume(
+        self, project_id: str, name: str, actor: str | None = None
+    ) -> dict[str, Any]:
         return volumes.delete_volume(project_id, name, self._actor(actor))
 
     @rpc(expected_exceptions=ScsError)
     def list_classes(self) -> dict[str, Any]:
-        return {"items": [{"name": name, "default": name == classes.DEFAULT_CLASS,
-                           "provisioner": classes.PROVISIONER} for name in classes.CLASSES]}
+        return {
+            "items": [
+                {
+                    "name": name,
+                    "default": name == classes.DEFAULT_CLASS,
+                    "provisioner": classes.PROVISIONER,
+                }
+                for name in classes.CLASSES
+            ]
+        }
 
     @rpc(expected_exceptions=ScsError)
     def get_class_yaml(self, name: str) -> dict[str, Any]:
@@ -193,8 +218,12 @@ class StorageService(HealthRpc):
     # -- helpers -----------------------------------------------------------------------------
 
     def _ctx(self) -> StorageContext:
-        return StorageContext(db=self.db, driver=self.provisioning["driver"], quota=self.quota,
-                              selector=self.provisioning["selector"])
+        return StorageContext(
+            db=self.db,
+            driver=self.provisioning["driver"],
+            quota=self.quota,
+            selector=self.provisioning["selector"],
+        )
 
     def _actor(self, actor: str | None) -> str:
         return actor or self.context.actor

@@ -27,7 +27,8 @@ def summary(pv: dict[str, Any]) -> dict[str, Any]:
         "reclaim_policy": spec.get("persistentVolumeReclaimPolicy"),
         "phase": status.get("phase"),
         "claim": {"namespace": claim.get("namespace"), "name": claim.get("name")}
-        if claim else None,
+        if claim
+        else None,
     }
 
 
@@ -44,16 +45,20 @@ def _owned_volume(project_id: str, name: str) -> dict[str, Any]:
     pv = cluster.read_volume(name)
     claim_ns = ((pv.get("spec") or {}).get("claimRef") or {}).get("namespace")
     if claim_ns is None or claim_ns not in namespaces.project_namespaces(project_id):
-        raise StorageObjectNotFound(f"PersistentVolume {name} not found in this project",
-                                    {"name": name})
+        raise StorageObjectNotFound(
+            f"PersistentVolume {name} not found in this project", {"name": name}
+        )
     return pv
 
 
 def volume_yaml(project_id: str, name: str) -> dict[str, Any]:
     pv = _owned_volume(project_id, name)
-    return {"name": name, "yaml": yaml.safe_dump({"apiVersion": "v1",
-                                                  "kind": "PersistentVolume", **pv},
-                                                 sort_keys=False)}
+    return {
+        "name": name,
+        "yaml": yaml.safe_dump(
+            {"apiVersion": "v1", "kind": "PersistentVolume", **pv}, sort_keys=False
+        ),
+    }
 
 
 def class_yaml(name: str) -> dict[str, Any]:

@@ -14,7 +14,6 @@ kubeconfig; under CI (CI=true) that is a failure instead.
 from __future__ import annotations
 
 import os
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -43,8 +42,9 @@ REPO = Path(__file__).resolve().parents[3]
 SHARED_INPUTS = Path(os.environ.get("SCS_SHARED_INPUTS", REPO.parent / "shared" / "inputs"))
 
 
-def wait_until(what: str, check: Callable[[], Any], timeout: float = 30,
-               interval: float = 0.2) -> Any:
+def wait_until(
+    what: str, check: Callable[[], Any], timeout: float = 30, interval: float = 0.2
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         result = check()
@@ -91,16 +91,19 @@ def networking(kube: k8s.ApiClient) -> k8s.NetworkingV1Api:
 
 
 @pytest.fixture
-def project_namespace(core: k8s.CoreV1Api, run_label: str) -> Iterator[Callable[[str], str]]:
+def project_namespace(core: k8s.CoreV1Api, run_label: str) -> Iterator[Callable[[str], str]]:  # noqa: F811
     """make(project_id) -> a new namespace of that project, deleted after the test."""
     made: list[str] = []
 
     def make(project_id: str) -> str:
         name = f"e2e-net-{uuid.uuid4().hex[:8]}"
-        labels = {"scs.io/project": project_id, "scs.io/managed": "true",
-                  "scs.io/tenant": "true", "scs-test-run": run_label}
-        core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name,
-                                                                         labels=labels)))
+        labels = {
+            "scs.io/project": project_id,
+            "scs.io/managed": "true",
+            "scs.io/tenant": "true",
+            "scs-test-run": run_label,
+        }
+        core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=labels)))
         made.append(name)
         return name
 
@@ -115,11 +118,15 @@ class EventTap:
     def __init__(self, amqp_uri: str) -> None:
         self.connection = Connection(amqp_uri)
         exchange = Exchange("scs.events", type="topic", durable=True)
-        queue = Queue(f"e2e-tap-{uuid.uuid4().hex[:8]}", exchange, routing_key="#",
-                      exclusive=True, auto_delete=True)
+        queue = Queue(
+            f"e2e-tap-{uuid.uuid4().hex[:8]}",
+            exchange,
+            routing_key="#",
+            exclusive=True,
+            auto_delete=True,
+        )
         self.events: list[tuple[float, dict[str, Any]]] = []
-        self.consumer = self.connection.Consumer([queue], callbacks=[self._on],
-                                                 accept=["json"])
+        self.consumer = self.connection.Consumer([queue], callbacks=[self._on], accept=["json"])
         self.consumer.consume()
 
     def _on(self, body: dict[str, Any], message: Any) -> None:
@@ -131,12 +138,16 @@ class EventTap:
         while time.monotonic() < deadline:
             try:
                 self.connection.drain_events(timeout=max(0.01, deadline - time.monotonic()))
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 return
 
     def matching(self, event_type: str, **resource: str) -> list[dict[str, Any]]:
-        return [e for _, e in self.events if e["type"] == event_type
-                and all(e["resource"].get(k) == v for k, v in resource.items())]
+        return [
+            e
+            for _, e in self.events
+            if e["type"] == event_type
+            and all(e["resource"].get(k) == v for k, v in resource.items())
+        ]
 
     def wait_for(self, what: str, check: Callable[[], Any], timeout: float = 30) -> Any:
         def poll() -> Any:
@@ -151,7 +162,7 @@ class EventTap:
 
 
 @pytest.fixture
-def events(client: Any, suite_config: dict[str, Any]) -> Iterator[EventTap]:
+def events(client: Any, suite_config: dict[str, Any]) -> Iterator[EventTap]:  # noqa: F811
     tap = EventTap(suite_config["AMQP_URI"])
     yield tap
     tap.close()

@@ -39,9 +39,13 @@ def admits(policy: Any, source_labels: dict[str, str]) -> bool:
 
 
 def _publish_namespace_created(amqp_uri: str, namespace: str, project: str) -> None:
-    event = new_event("namespace.created", actor="system", project=project,
-                      resource={"kind": "Namespace", "name": namespace},
-                      data={"name": namespace})
+    event = new_event(
+        "namespace.created",
+        actor="system",
+        project=project,
+        resource={"kind": "Namespace", "name": namespace},
+        data={"name": namespace},
+    )
     with Connection(amqp_uri) as connection:
         exchange = Exchange("scs.events", type="topic", durable=True)
         Producer(connection.channel(), exchange=exchange).publish(
@@ -56,9 +60,17 @@ def test_project_namespaces_admit_each_other_and_refuse_other_projects(
     a1, a2, b1 = project_namespace(own), project_namespace(own), project_namespace(other)
     for ns, project in ((a1, own), (a2, own), (b1, other)):
         _publish_namespace_created(suite_config["AMQP_URI"], ns, project)
-    events.wait_for("setup_done for the three namespaces", lambda: {
-        e["data"]["namespace"] for e in events.matching("namespace.setup_done")
-        if e["data"]["step"] == "network"} >= {a1, a2, b1})
+    events.wait_for(
+        "setup_done for the three namespaces",
+        lambda: (
+            {
+                e["data"]["namespace"]
+                for e in events.matching("namespace.setup_done")
+                if e["data"]["step"] == "network"
+            }
+            >= {a1, a2, b1}
+        ),
+    )
 
     labels = {ns: core.read_namespace(ns).metadata.labels for ns in (a1, a2, b1)}
     policy_a1 = networking.read_namespaced_network_policy(POLICY, a1)

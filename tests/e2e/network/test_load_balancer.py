@@ -25,8 +25,9 @@ from tests.interface.gateway.conftest import Client
 from .conftest import kata, load_input, wait_until
 
 P = "/api/v1/projects/{}"
-POOL_ADDRESSES = {str(ipaddress.ip_address(int(ipaddress.ip_address("198.51.100.10")) + n))
-                  for n in range(16)}
+POOL_ADDRESSES = {
+    str(ipaddress.ip_address(int(ipaddress.ip_address("198.51.100.10")) + n)) for n in range(16)
+}
 
 
 def _pool_free(rpc) -> bool:
@@ -52,18 +53,30 @@ def test_wordpress_gets_an_address_members_follow_pods_and_delete_returns_it(
     service_doc, claim_doc, deployment_doc = load_input("wordpress-lb-pvc.yaml")
     wait_until("a free pool", lambda: _pool_free(rpc))
 
-    reply = client.call("POST", P.format(project) + "/services", token=token,
-                        json_body={"namespace": ns, "yaml": yaml.safe_dump(service_doc)})
+    reply = client.call(
+        "POST",
+        P.format(project) + "/services",
+        token=token,
+        json_body={"namespace": ns, "yaml": yaml.safe_dump(service_doc)},
+    )
     assert reply.status == 201, reply.body
     address = reply.body["load_balancer"]["address"]
     assert reply.body["load_balancer"]["state"] == "allocated" and address in POOL_ADDRESSES
     assert _service_ip(core, ns, "wordpress") == address
 
-    reply = client.call("POST", P.format(project) + "/volume-claims", token=token,
-                        json_body={"namespace": ns, "yaml": yaml.safe_dump(claim_doc)})
+    reply = client.call(
+        "POST",
+        P.format(project) + "/volume-claims",
+        token=token,
+        json_body={"namespace": ns, "yaml": yaml.safe_dump(claim_doc)},
+    )
     assert reply.status == 201, reply.body
-    wait_until("wp-pv-claim bound", lambda: core.read_namespaced_persistent_volume_claim(
-        "wp-pv-claim", ns).status.phase == "Bound")
+    wait_until(
+        "wp-pv-claim bound",
+        lambda: (
+            core.read_namespaced_persistent_volume_claim("wp-pv-claim", ns).status.phase == "Bound"
+        ),
+    )
 
     deployment = copy.deepcopy(deployment_doc)
     deployment["spec"]["template"]["spec"] = kata(deployment["spec"]["template"]["spec"])
@@ -74,25 +87,38 @@ def test_wordpress_gets_an_address_members_follow_pods_and_delete_returns_it(
 
     _scale(apps, ns, "wordpress", 3)
     wait_until("three LB members", lambda: len(members()) == 3, timeout=20)
-    added = events.wait_for("3 lb.member_added", lambda: len(
-        events.matching("lb.member_added", namespace=ns, name="wordpress")) == 3)
+    added = events.wait_for(
+        "3 lb.member_added",
+        lambda: len(events.matching("lb.member_added", namespace=ns, name="wordpress")) == 3,
+    )
     assert added
     for event in events.matching("lb.member_added", namespace=ns):
         assert event["data"]["address"] == address and event["project"] == project
 
     _scale(apps, ns, "wordpress", 1)
     wait_until("one LB member again", lambda: len(members()) == 1, timeout=30)
-    events.wait_for("2 lb.member_removed", lambda: len(
-        events.matching("lb.member_removed", namespace=ns, name="wordpress")) == 2)
+    events.wait_for(
+        "2 lb.member_removed",
+        lambda: len(events.matching("lb.member_removed", namespace=ns, name="wordpress")) == 2,
+    )
 
-    reply = client.call("DELETE", P.format(project) + "/services/wordpress", token=token,
-                        params={"namespace": ns, "kind": "Service"})
+    reply = client.call(
+        "DELETE",
+        P.format(project) + "/services/wordpress",
+        token=token,
+        params={"namespace": ns, "kind": "Service"},
+    )
     assert reply.status == 200 and reply.body["deleted"] is True
     assert rpc.network.lb_status(ns, "wordpress")["state"] == "none"
     assert address not in rpc.network.pool_state()["allocated"]
-    events.wait_for("lb.address_released", lambda: [
-        e for e in events.matching("lb.address_released", namespace=ns)
-        if e["data"]["address"] == address])
+    events.wait_for(
+        "lb.address_released",
+        lambda: [
+            e
+            for e in events.matching("lb.address_released", namespace=ns)
+            if e["data"]["address"] == address
+        ],
+    )
 
 
 def test_twenty_concurrent_load_balancers_against_sixteen_addresses(
@@ -105,10 +131,16 @@ def test_twenty_concurrent_load_balancers_against_sixteen_addresses(
 
     def create(n: int) -> tuple[int, dict]:
         own_client = Client(client.base)  # one HTTP session per greenthread
-        body = {"namespace": ns, "name": f"lb-{n:02d}", "type": "LoadBalancer",
-                "ports": [{"port": 80}], "selector": {"app": f"a{n}"}}
-        reply = own_client.call("POST", P.format(project) + "/services", token=token,
-                                json_body=body)
+        body = {
+            "namespace": ns,
+            "name": f"lb-{n:02d}",
+            "type": "LoadBalancer",
+            "ports": [{"port": 80}],
+            "selector": {"app": f"a{n}"},
+        }
+        reply = own_client.call(
+            "POST", P.format(project) + "/services", token=token, json_body=body
+        )
         return reply.status, reply.body
 
     answers = list(eventlet.GreenPool(20).imap(create, range(20)))
@@ -125,29 +157,52 @@ def test_twenty_concurrent_load_balancers_against_sixteen_addresses(
     assert sorted(ip for ip in ips if ip) == sorted(addresses)
     pending = {f"lb-{n:02d}" for n, ip in enumerate(ips) if ip is None}
     assert len(pending) == 4
-    warnings = wait_until("AllocationFailed Events", lambda: {
-        e.involved_object.name for e in core.list_namespaced_event(ns).items
-        if e.reason == "AllocationFailed"} == pending or None)
+    warnings = wait_until(
+        "AllocationFailed Events",
+        lambda: (
+            {
+                e.involved_object.name
+                for e in core.list_namespaced_event(ns).items
+                if e.reason == "AllocationFailed"
+            }
+            == pending
+            or None
+        ),
+    )
     assert warnings
-    events.wait_for("4 lb.allocation_refused", lambda: len(
-        events.matching("lb.allocation_refused", namespace=ns)) == 4)
+    events.wait_for(
+        "4 lb.allocation_refused",
+        lambda: len(events.matching("lb.allocation_refused", namespace=ns)) == 4,
+    )
 
     # Deleting one allocated Service gives its address to one of the pending ones.
     freed_name = next(f"lb-{n:02d}" for n, ip in enumerate(ips) if ip)
     freed = _service_ip(core, ns, freed_name)
-    reply = client.call("DELETE", P.format(project) + f"/services/{freed_name}", token=token,
-                        params={"namespace": ns})
+    reply = client.call(
+        "DELETE",
+        P.format(project) + f"/services/{freed_name}",
+        token=token,
+        params={"namespace": ns},
+    )
     assert reply.status == 200
-    taken = wait_until("a pending Service served", lambda: [
-        name for name in pending if _service_ip(core, ns, name) == freed], timeout=20)
+    taken = wait_until(
+        "a pending Service served",
+        lambda: [name for name in pending if _service_ip(core, ns, name) == freed],
+        timeout=20,
+    )
     assert len(taken) == 1
 
-    listed = client.call("GET", P.format(project) + "/services", token=token,
-                         params={"namespace": ns})
+    listed = client.call(
+        "GET", P.format(project) + "/services", token=token, params={"namespace": ns}
+    )
     assert listed.status == 200 and len(listed.body["items"]) == 19
     for n in range(20):
-        client.call("DELETE", P.format(project) + f"/services/lb-{n:02d}", token=token,
-                    params={"namespace": ns})
+        client.call(
+            "DELETE",
+            P.format(project) + f"/services/lb-{n:02d}",
+            token=token,
+            params={"namespace": ns},
+        )
     wait_until("the pool free again", lambda: _pool_free(rpc), timeout=30)
 
 
@@ -157,32 +212,40 @@ def test_a_kubectl_created_load_balancer_is_served_and_released_by_the_watch(
     ns = project_namespace(world["projects"]["own"])
     wait_until("a free address", lambda: rpc.network.pool_state()["free"] > 0, timeout=60)
     name = f"direct-{uuid.uuid4().hex[:6]}"
-    body = k8s.V1Service(metadata=k8s.V1ObjectMeta(name=name),
-                         spec=k8s.V1ServiceSpec(type="LoadBalancer",
-                                                ports=[k8s.V1ServicePort(port=443)]))
+    body = k8s.V1Service(
+        metadata=k8s.V1ObjectMeta(name=name),
+        spec=k8s.V1ServiceSpec(type="LoadBalancer", ports=[k8s.V1ServicePort(port=443)]),
+    )
     core.create_namespaced_service(ns, body)
     address = wait_until("an address from the watch", lambda: _service_ip(core, ns, name))
     assert address in POOL_ADDRESSES
     core.delete_namespaced_service(name, ns)
-    wait_until("the address released", lambda: address not in rpc.network.pool_state()[
-        "allocated"])
+    wait_until(
+        "the address released", lambda: address not in rpc.network.pool_state()["allocated"]
+    )
 
 
 @pytest.mark.parametrize("kind", ["Ingress"])
-def test_an_ingress_is_created_updated_and_deleted(client, world, networking,
-                                                   project_namespace, kind) -> None:
+def test_an_ingress_is_created_updated_and_deleted(
+    client, world, networking, project_namespace, kind
+) -> None:
     project = world["projects"]["own"]
     token = world["tokens"]["user"]
     ns = project_namespace(project)
     path = P.format(project) + "/services"
-    body = {"namespace": ns, "kind": kind, "name": "site",
-            "rules": [{"host": "site.example", "service": "web", "port": 80}]}
+    body = {
+        "namespace": ns,
+        "kind": kind,
+        "name": "site",
+        "rules": [{"host": "site.example", "service": "web", "port": 80}],
+    }
     assert client.call("POST", path, token=token, json_body=body).status == 201
     body["rules"][0]["host"] = "www.site.example"
     reply = client.call("PUT", f"{path}/site", token=token, json_body=body)
     assert reply.status == 200 and reply.body["hosts"] == ["www.site.example"]
     live = networking.read_namespaced_ingress("site", ns)
     assert live.spec.rules[0].host == "www.site.example"
-    reply = client.call("DELETE", f"{path}/site", token=token,
-                        params={"namespace": ns, "kind": kind})
+    reply = client.call(
+        "DELETE", f"{path}/site", token=token, params={"namespace": ns, "kind": kind}
+    )
     assert reply.status == 200 and reply.body["deleted"] is True

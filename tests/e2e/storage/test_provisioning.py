@@ -40,8 +40,9 @@ def _create(client, token, project, ns, name, storage_class, size):
     return client.call("POST", P.format(project) + "/volume-claims", token=token, json_body=body)
 
 
-def test_a_claim_of_each_class_is_provisioned_and_bound(client, world, core, project_namespace,
-                                                        events) -> None:
+def test_a_claim_of_each_class_is_provisioned_and_bound(
+    client, world, core, project_namespace, events
+) -> None:
     project, token = world["projects"]["own"], world["tokens"]["user"]
     ns = project_namespace(project)
     for name, storage_class in (("fast", "high-performance"), ("bulk", "capacity")):
@@ -55,31 +56,43 @@ def test_a_claim_of_each_class_is_provisioned_and_bound(client, world, core, pro
         assert pv.spec.claim_ref.uid == pvc.metadata.uid
         assert pv.spec.storage_class_name == pvc.spec.storage_class_name
         assert os.path.getsize(pv.spec.host_path.path) == GI  # the sparse backing file
-    provisioned = events.wait_for("two volume.provisioned", lambda: [
-        e for e in events.matching("volume.provisioned", namespace=ns)] if len(
-        events.matching("volume.provisioned", namespace=ns)) == 2 else None)
+    provisioned = events.wait_for(
+        "two volume.provisioned",
+        lambda: (
+            [e for e in events.matching("volume.provisioned", namespace=ns)]
+            if len(events.matching("volume.provisioned", namespace=ns)) == 2
+            else None
+        ),
+    )
     assert {e["data"]["storage_class"] for e in provisioned} == {"capacity", "high-performance"}
     assert {e["data"]["size_bytes"] for e in provisioned} == {GI}
 
 
-def test_expansion_past_the_class_quota_is_refused(client, world, core, project_namespace,
-                                                   events) -> None:
+def test_expansion_past_the_class_quota_is_refused(
+    client, world, core, project_namespace, events
+) -> None:
     project, token = world["projects"]["own"], world["tokens"]["user"]
     ns = project_namespace(project)
     # Claims of earlier tests go with their namespaces; start from an empty class.
-    wait_until("no high-performance storage in use", lambda: _used(
-        client, token, project, "storage.high-performance") == 0, timeout=60)
+    wait_until(
+        "no high-performance storage in use",
+        lambda: _used(client, token, project, "storage.high-performance") == 0,
+        timeout=60,
+    )
     limits = {"limits": {"storage.high-performance": 3 * GI}}
-    reply = client.call("PUT", P.format(project) + "/quota",
-                        token=world["tokens"]["department_admin"], json_body=limits)
+    reply = client.call(
+        "PUT",
+        P.format(project) + "/quota",
+        token=world["tokens"]["department_admin"],
+        json_body=limits,
+    )
     assert reply.status == 200, reply.body
     try:
         assert _create(client, token, project, ns, "db", "high-performance", "2Gi").status == 201
         wait_until("db bound", lambda: _phase(core, ns, "db") == "Bound")
 
         path = P.format(project) + "/volume-claims/db"
-        refused = client.call("PUT", path, token=token,
-                              json_body={"namespace": ns, "size": "5Gi"})
+        refused = client.call("PUT", path, token=token, json_body={"namespace": ns, "size": "5Gi"})
         assert refused.status == 422 and refused.code == "quota_exceeded", refused.body
         assert refused.body["details"]["resource"] == "storage.high-performance"
         pvc = core.read_namespaced_persistent_volume_claim("db", ns)
@@ -90,54 +103,81 @@ def test_expansion_past_the_class_quota_is_refused(client, world, core, project_
 
         grown = client.call("PUT", path, token=token, json_body={"namespace": ns, "size": "3Gi"})
         assert grown.status == 200, grown.body
-        wait_until("capacity 3Gi", lambda: (core.read_namespaced_persistent_volume_claim(
-            "db", ns).status.capacity or {}).get("storage") in ("3Gi", str(3 * GI)))
-        expanded = events.wait_for("volume.expanded", lambda: events.matching(
-            "volume.expanded", namespace=ns, name="db"))
+        wait_until(
+            "capacity 3Gi",
+            lambda: (
+                (core.read_namespaced_persistent_volume_claim("db", ns).status.capacity or {}).get(
+                    "storage"
+                )
+                in ("3Gi", str(3 * GI))
+            ),
+        )
+        expanded = events.wait_for(
+            "volume.expanded", lambda: events.matching("volume.expanded", namespace=ns, name="db")
+        )
         assert expanded[0]["data"]["size_bytes"] == 3 * GI
         usage = client.call("GET", P.format(project) + "/quota", token=token).body
         assert usage["resources"]["storage.high-performance"]["used"] == 3 * GI
     finally:
-        client.call("PUT", P.format(project) + "/quota", token=world["tokens"]["department_admin"],
-                    json_body={"limits": {"storage.high-performance": 1000 * GI}})
+        client.call(
+            "PUT",
+            P.format(project) + "/quota",
+            token=world["tokens"]["department_admin"],
+            json_body={"limits": {"storage.high-performance": 1000 * GI}},
+        )
 
 
-def test_default_class_and_statefulset_templates_bind(client, world, core, apps,
-                                                      project_namespace) -> None:
+def test_default_class_and_statefulset_templates_bind(
+    client, world, core, apps, project_namespace
+) -> None:
     project, token = world["projects"]["own"], world["tokens"]["user"]
     ns = project_namespace(project)
     _, claim_doc, _ = load_input("wordpress-lb-pvc.yaml")
     assert "storageClassName" not in claim_doc["spec"]
-    reply = client.call("POST", P.format(project) + "/volume-claims", token=token,
-                        json_body={"namespace": ns, "yaml": yaml.safe_dump(claim_doc)})
+    reply = client.call(
+        "POST",
+        P.format(project) + "/volume-claims",
+        token=token,
+        json_body={"namespace": ns, "yaml": yaml.safe_dump(claim_doc)},
+    )
     assert reply.status == 201, reply.body
     wait_until("wp-pv-claim bound", lambda: _phase(core, ns, "wp-pv-claim") == "Bound")
     pvc = core.read_namespaced_persistent_volume_claim("wp-pv-claim", ns)
     assert pvc.spec.storage_class_name == "capacity"  # the default class
 
     headless, statefulset = load_input("web-statefulset.yaml")
-    reply = client.call("POST", P.format(project) + "/services", token=token,
-                        json_body={"namespace": ns, "yaml": yaml.safe_dump(headless)})
+    reply = client.call(
+        "POST",
+        P.format(project) + "/services",
+        token=token,
+        json_body={"namespace": ns, "yaml": yaml.safe_dump(headless)},
+    )
     assert reply.status == 201, reply.body
     statefulset = copy.deepcopy(statefulset)
     statefulset["spec"]["template"]["spec"] = kata(statefulset["spec"]["template"]["spec"])
     apps.create_namespaced_stateful_set(ns, statefulset)
     for name in ("www-web-0", "www-web-1"):
         wait_until(f"{name} bound", lambda n=name: _claim_bound(core, ns, n), timeout=60)
-    listed = client.call("GET", P.format(project) + "/volume-claims", token=token,
-                         params={"namespace": ns})
+    listed = client.call(
+        "GET", P.format(project) + "/volume-claims", token=token, params={"namespace": ns}
+    )
     assert {c["name"]: c["phase"] for c in listed.body["items"]} == {
-        "wp-pv-claim": "Bound", "www-web-0": "Bound", "www-web-1": "Bound"}
+        "wp-pv-claim": "Bound",
+        "www-web-0": "Bound",
+        "www-web-1": "Bound",
+    }
 
 
 def _claim_bound(core, ns: str, name: str) -> bool:
     found = core.list_namespaced_persistent_volume_claim(
-        ns, field_selector=f"metadata.name={name}").items
+        ns, field_selector=f"metadata.name={name}"
+    ).items
     return bool(found) and found[0].status.phase == "Bound"
 
 
-def test_deleting_a_claim_deletes_its_volume_and_returns_quota(client, world, core,
-                                                                project_namespace, events):
+def test_deleting_a_claim_deletes_its_volume_and_returns_quota(
+    client, world, core, project_namespace, events
+):
     project, token = world["projects"]["own"], world["tokens"]["user"]
     ns = project_namespace(project)
     assert _create(client, token, project, ns, "scratch", None, "2Gi").status == 201
@@ -148,24 +188,38 @@ def test_deleting_a_claim_deletes_its_volume_and_returns_quota(client, world, co
     admin = world["tokens"]["project_admin"]
     volumes = client.call("GET", P.format(project) + "/storage/volumes", token=admin)
     assert pv_name in {v["name"] for v in volumes.body["items"]}
-    pv_yaml = client.call("GET", P.format(project) + f"/storage/volumes/{pv_name}/yaml",
-                          token=admin)
+    pv_yaml = client.call(
+        "GET", P.format(project) + f"/storage/volumes/{pv_name}/yaml", token=admin
+    )
     assert pv_yaml.status == 200 and yaml.safe_load(pv_yaml.body["yaml"])["kind"] == (
-        "PersistentVolume")
-    bound_delete = client.call("DELETE", P.format(project) + f"/storage/volumes/{pv_name}",
-                               token=admin)
+        "PersistentVolume"
+    )
+    bound_delete = client.call(
+        "DELETE", P.format(project) + f"/storage/volumes/{pv_name}", token=admin
+    )
     assert bound_delete.status == 409  # a bound PV goes with its claim
-    sc_yaml = client.call("GET", P.format(project) + "/storage/classes/capacity/yaml",
-                          token=admin)
+    sc_yaml = client.call("GET", P.format(project) + "/storage/classes/capacity/yaml", token=admin)
     assert yaml.safe_load(sc_yaml.body["yaml"])["provisioner"] == "storage.scs.io/block"
 
-    reply = client.call("DELETE", P.format(project) + "/volume-claims/scratch", token=token,
-                        params={"namespace": ns})
+    reply = client.call(
+        "DELETE",
+        P.format(project) + "/volume-claims/scratch",
+        token=token,
+        params={"namespace": ns},
+    )
     assert reply.status == 200
-    deleted = events.wait_for("volume.deleted", lambda: events.matching(
-        "volume.deleted", namespace=ns, name="scratch"), timeout=30)
-    assert deleted[0]["data"] == {"storage_class": "capacity", "size_bytes": 2 * GI,
-                                  "volume": pv_name}
-    wait_until("the PV gone", lambda: not [
-        v for v in core.list_persistent_volume().items if v.metadata.name == pv_name])
+    deleted = events.wait_for(
+        "volume.deleted",
+        lambda: events.matching("volume.deleted", namespace=ns, name="scratch"),
+        timeout=30,
+    )
+    assert deleted[0]["data"] == {
+        "storage_class": "capacity",
+        "size_bytes": 2 * GI,
+        "volume": pv_name,
+    }
+    wait_until(
+        "the PV gone",
+        lambda: not [v for v in core.list_persistent_volume().items if v.metadata.name == pv_name],
+    )
     assert not os.path.exists(path)

@@ -42,7 +42,10 @@ def run_label() -> str:
 
 @pytest.fixture(scope="module")
 def suite_config(
-    amqp_vhost: str, postgres_admin_url: str, run_label: str, tmp_path_factory: Any
+    amqp_vhost: str,  # noqa: F811
+    postgres_admin_url: str,
+    run_label: str,
+    tmp_path_factory: Any,  # noqa: F811
 ) -> Iterator[dict[str, Any]]:
     databases = DatabaseFactory(postgres_admin_url)
     selector = f"scs.io/managed=true,scs-test-run={run_label}"

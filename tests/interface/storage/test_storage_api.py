@@ -40,15 +40,21 @@ def test_the_service_validates_sizes(rpc) -> None:
 
 def test_volumes_and_classes_are_for_admins(client, world) -> None:
     base = P.format(world["projects"]["own"])
-    for path in ("/storage/volumes", "/storage/classes/capacity/yaml",
-                 "/storage/volumes/pvc-x/yaml"):
+    for path in (
+        "/storage/volumes",
+        "/storage/classes/capacity/yaml",
+        "/storage/volumes/pvc-x/yaml",
+    ):
         reply = client.call("GET", base + path, token=world["tokens"]["user"])
         assert reply.status == 403, (path, reply.body)
 
 
 def test_class_list_is_served(client, world) -> None:
-    reply = client.call("GET", P.format(world["projects"]["own"]) + "/storage/classes",
-                        token=world["tokens"]["project_admin"])
+    reply = client.call(
+        "GET",
+        P.format(world["projects"]["own"]) + "/storage/classes",
+        token=world["tokens"]["project_admin"],
+    )
     assert reply.status == 200
     names = {c["name"]: c["default"] for c in reply.body["items"]}
     assert names == {"capacity": True, "high-performance": False}

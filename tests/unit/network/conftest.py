@@ -37,14 +37,23 @@ class FakeCluster:
         all_labels = {"scs.io/managed": "true", **labels}
         if project:
             all_labels["scs.io/project"] = project
-        self.namespaces[name] = {"metadata": {"name": name, "uid": f"ns-{next(_uids)}",
-                                              "labels": all_labels}}
+        self.namespaces[name] = {
+            "metadata": {"name": name, "uid": f"ns-{next(_uids)}", "labels": all_labels}
+        }
 
     def service(self, namespace: str, name: str, kind: str = "LoadBalancer") -> dict[str, Any]:
-        obj = {"kind": "Service", "apiVersion": "v1",
-               "metadata": {"namespace": namespace, "name": name, "uid": f"svc-{next(_uids)}",
-                            "resourceVersion": "1"},
-               "spec": {"type": kind, "ports": [{"port": 80}]}, "status": {}}
+        obj = {
+            "kind": "Service",
+            "apiVersion": "v1",
+            "metadata": {
+                "namespace": namespace,
+                "name": name,
+                "uid": f"svc-{next(_uids)}",
+                "resourceVersion": "1",
+            },
+            "spec": {"type": kind, "ports": [{"port": 80}]},
+            "status": {},
+        }
         self.objects[("Service", namespace, name)] = obj
         return copy.deepcopy(obj)
 
@@ -54,8 +63,11 @@ class FakeCluster:
         return copy.deepcopy(self.namespaces.get(name))
 
     def list_namespaces(self, label_selector: str = "") -> list[dict[str, Any]]:
-        return [copy.deepcopy(ns) for ns in self.namespaces.values()
-                if namespaces.selector_matches(label_selector, ns["metadata"]["labels"])]
+        return [
+            copy.deepcopy(ns)
+            for ns in self.namespaces.values()
+            if namespaces.selector_matches(label_selector, ns["metadata"]["labels"])
+        ]
 
     def read_object(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
         if (kind, namespace, name) not in self.objects:
@@ -63,8 +75,11 @@ class FakeCluster:
         return copy.deepcopy(self.objects[(kind, namespace, name)])
 
     def list_objects(self, kind: str, namespace: str) -> list[dict[str, Any]]:
-        return [copy.deepcopy(o) for (k, ns, _), o in self.objects.items()
-                if k == kind and ns == namespace]
+        return [
+            copy.deepcopy(o)
+            for (k, ns, _), o in self.objects.items()
+            if k == kind and ns == namespace
+        ]
 
     def create_object(self, manifest: dict[str, Any]) -> dict[str, Any]:
         meta = manifest["metadata"]
@@ -98,8 +113,9 @@ class FakeCluster:
         if obj is not None:
             obj["status"] = {"loadBalancer": {"ingress": [{"ip": a} for a in addresses]}}
 
-    def record_kube_event(self, obj: dict[str, Any], reason: str, message: str,
-                          event_type: str = "Normal") -> None:
+    def record_kube_event(
+        self, obj: dict[str, Any], reason: str, message: str, event_type: str = "Normal"
+    ) -> None:
         self.kube_events.append((obj["metadata"]["name"], reason))
 
     def list_endpoint_slices(self, namespace: str, service: str) -> list[dict[str, Any]]:
@@ -128,5 +144,6 @@ def network_db(sqlite_url: str) -> Iterator[db.Database]:
 @pytest.fixture
 def lb_ctx(network_db: db.Database) -> LbContext:
     pool = [f"198.51.100.{n}" for n in range(10, 14)]
-    return LbContext(db=network_db, driver=EmbeddedSdnDriver(), selector="scs.io/managed=true",
-                     pool=pool)
+    return LbContext(
+        db=network_db, driver=EmbeddedSdnDriver(), selector="scs.io/managed=true", pool=pool
+    )

@@ -15,7 +15,9 @@ def test_allocation_is_idempotent_distinct_and_refuses_when_empty(network_db) ->
         assert {first, second} == set(POOL)
         assert driver.allocate(session, "ns/c") is None
         assert driver.pool_state(session) == {
-            "size": 2, "free": 0, "allocated": {first: "ns/a", second: "ns/b"}
+            "size": 2,
+            "free": 0,
+            "allocated": {first: "ns/a", second: "ns/b"},
         }
 
 

@@ -39,7 +39,9 @@ def test_a_tampered_policy_is_put_back(network_db, fake_cluster) -> None:
     fake_cluster.objects[key]["spec"]["ingress"] = [{}]  # allow everything
     fake_cluster.objects[key]["metadata"]["resourceVersion"] = "2"
     isolation.ensure_isolation(network_db, "vision-dev")
-    assert fake_cluster.objects[key]["spec"] == isolation.policy_manifest("vision-dev", "p1")["spec"]
+    assert (
+        fake_cluster.objects[key]["spec"] == isolation.policy_manifest("vision-dev", "p1")["spec"]
+    )
 
 
 def test_refusals_name_the_namespace(network_db, fake_cluster) -> None:

@@ -17,10 +17,12 @@ def _events(ctx, event_type):
 
 
 def _slice(*endpoints):
-    return {"endpoints": [
-        {"addresses": [ip], "conditions": {"ready": ready}, "targetRef": {"name": f"pod-{ip}"}}
-        for ip, ready in endpoints
-    ]}
+    return {
+        "endpoints": [
+            {"addresses": [ip], "conditions": {"ready": ready}, "targetRef": {"name": f"pod-{ip}"}}
+            for ip, ready in endpoints
+        ]
+    }
 
 
 def test_addresses_are_distinct_pending_is_announced_once_and_freed_addresses_reused(

@@ -8,18 +8,35 @@ from services.network.schemas import load_form
 
 
 def test_service_form_becomes_a_labelled_service() -> None:
-    form = load_form({"name": "web", "type": "LoadBalancer",
-                      "ports": [{"port": 80, "target_port": 8080}], "selector": {"app": "web"}})
+    form = load_form(
+        {
+            "name": "web",
+            "type": "LoadBalancer",
+            "ports": [{"port": 80, "target_port": 8080}],
+            "selector": {"app": "web"},
+        }
+    )
     svc = manifests.service_from_form("vision-dev", "p1", form)
-    assert svc["metadata"] == {"name": "web", "namespace": "vision-dev",
-                               "labels": {"scs.io/project": "p1"}}
-    assert svc["spec"] == {"type": "LoadBalancer", "selector": {"app": "web"},
-                           "ports": [{"port": 80, "protocol": "TCP", "targetPort": 8080}]}
+    assert svc["metadata"] == {
+        "name": "web",
+        "namespace": "vision-dev",
+        "labels": {"scs.io/project": "p1"},
+    }
+    assert svc["spec"] == {
+        "type": "LoadBalancer",
+        "selector": {"app": "web"},
+        "ports": [{"port": 80, "protocol": "TCP", "targetPort": 8080}],
+    }
 
 
 def test_ingress_form_becomes_an_ingress() -> None:
-    form = load_form({"kind": "Ingress", "name": "web",
-                      "rules": [{"host": "a.example", "service": "web", "port": 80}]})
+    form = load_form(
+        {
+            "kind": "Ingress",
+            "name": "web",
+            "rules": [{"host": "a.example", "service": "web", "port": 80}],
+        }
+    )
     ing = manifests.ingress_from_form("vision-dev", "p1", form)
     path = ing["spec"]["rules"][0]["http"]["paths"][0]
     assert ing["spec"]["rules"][0]["host"] == "a.example"
@@ -50,8 +67,13 @@ def test_node_port_on_cluster_ip_is_refused() -> None:
 
 
 def test_checked_manifest_keeps_the_namespace_and_refuses_other_kinds() -> None:
-    doc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-           "spec": {"type": "LoadBalancer"}, "status": {"loadBalancer": {}}}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {"type": "LoadBalancer"},
+        "status": {"loadBalancer": {}},
+    }
     checked = manifests.checked_manifest(doc, "vision-dev", "p1")
     assert checked["metadata"]["namespace"] == "vision-dev" and "status" not in checked
     for bad, field in (

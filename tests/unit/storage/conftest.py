@@ -38,8 +38,11 @@ class FakeQuota:
         self.reservations: dict[str, dict[str, Any]] = {}
 
     def used(self, resource: str) -> int:
-        return sum(r["items"].get(resource, {}).get("requested", 0)
-                   for r in self.reservations.values() if r["status"] != "released")
+        return sum(
+            r["items"].get(resource, {}).get("requested", 0)
+            for r in self.reservations.values()
+            if r["status"] != "released"
+        )
 
     def reserve(self, project_id: str, key: str, items: dict, actor: str) -> dict:
         if key in self.reservations:
@@ -74,8 +77,11 @@ class FakeCluster:
     def bind(self, namespace: str, name: str) -> dict[str, Any]:
         """What the cluster's PV controller does once the PV with our claimRef exists."""
         pvc = self.claims[(namespace, name)]
-        pv = next(v for v in self.volumes.values()
-                  if v["spec"]["claimRef"]["uid"] == pvc["metadata"]["uid"])
+        pv = next(
+            v
+            for v in self.volumes.values()
+            if v["spec"]["claimRef"]["uid"] == pvc["metadata"]["uid"]
+        )
         pvc["spec"]["volumeName"] = pv["metadata"]["name"]
         pvc["status"] = {"phase": "Bound", "capacity": dict(pv["spec"]["capacity"])}
         pv["status"] = {"phase": "Bound"}
@@ -95,8 +101,11 @@ class FakeCluster:
         return copy.deepcopy(self.namespaces.get(name))
 
     def list_namespaces(self, label_selector: str) -> list[dict[str, Any]]:
-        return [copy.deepcopy(ns) for ns in self.namespaces.values()
-                if namespaces.selector_matches(label_selector, ns["metadata"]["labels"])]
+        return [
+            copy.deepcopy(ns)
+            for ns in self.namespaces.values()
+            if namespaces.selector_matches(label_selector, ns["metadata"]["labels"])
+        ]
 
     def read_claim(self, namespace: str, name: str) -> dict[str, Any]:
         if (namespace, name) not in self.claims:
@@ -137,8 +146,10 @@ class FakeCluster:
     def create_volume(self, body: dict[str, Any]) -> dict[str, Any]:
         if body["metadata"]["name"] in self.volumes:
             raise StorageObjectExists("exists", {})
-        self.volumes[body["metadata"]["name"]] = {**copy.deepcopy(body),
-                                                  "status": {"phase": "Available"}}
+        self.volumes[body["metadata"]["name"]] = {
+            **copy.deepcopy(body),
+            "status": {"phase": "Available"},
+        }
         return copy.deepcopy(body)
 
     def read_volume(self, name: str) -> dict[str, Any]:
@@ -169,8 +180,7 @@ class FakeCluster:
         self.classes[name]["metadata"]["annotations"].update(patch["metadata"]["annotations"])
         self.classes[name]["allowVolumeExpansion"] = patch["allowVolumeExpansion"]
 
-    def record_kube_event(self, obj: dict[str, Any], reason: str, message: str,
-                          kind: str) -> None:
+    def record_kube_event(self, obj: dict[str, Any], reason: str, message: str, kind: str) -> None:
         self.kube_events.append((obj["metadata"]["name"], reason))
 
 
@@ -202,5 +212,9 @@ def fake_quota() -> FakeQuota:
 
 @pytest.fixture
 def storage_ctx(storage_db, fake_quota, tmp_path) -> StorageContext:
-    return StorageContext(db=storage_db, driver=SparseFileDriver(tmp_path / "volumes"),
-                          quota=fake_quota, selector="scs.io/managed=true")
+    return StorageContext(
+        db=storage_db,
+        driver=SparseFileDriver(tmp_path / "volumes"),
+        quota=fake_quota,
+        selector="scs.io/managed=true",
+    )

@@ -23,9 +23,13 @@ def test_form_sizes_accept_bytes_and_quantities() -> None:
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"name": "d", "size": "lots"}, "size"), ({"name": "d", "size": -1}, "size"),
-     ({"name": "d", "size": True}, "size"), ({"name": "D!", "size": 1}, "name"),
-     ({"name": "d", "size": 1, "color": "red"}, "color")],
+    [
+        ({"name": "d", "size": "lots"}, "size"),
+        ({"name": "d", "size": -1}, "size"),
+        ({"name": "d", "size": True}, "size"),
+        ({"name": "D!", "size": 1}, "name"),
+        ({"name": "d", "size": 1, "color": "red"}, "color"),
+    ],
 )
 def test_bad_forms_name_the_field(body, field) -> None:
     with pytest.raises(InvalidClaim) as caught:
@@ -34,29 +38,44 @@ def test_bad_forms_name_the_field(body, field) -> None:
 
 
 def test_checked_claim_refuses_other_kinds_and_namespaces() -> None:
-    doc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "d"},
-           "spec": {"resources": {"requests": {"storage": "1Gi"}}}}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "d"},
+        "spec": {"resources": {"requests": {"storage": "1Gi"}}},
+    }
     assert claims.checked_claim(doc, "ns", "p1")["metadata"]["labels"] == {"scs.io/project": "p1"}
-    for bad in ({**doc, "kind": "Service"},
-                {**doc, "metadata": {"name": "d", "namespace": "other"}},
-                {**doc, "spec": {"resources": {"requests": {"storage": "huge"}}}}):
+    for bad in (
+        {**doc, "kind": "Service"},
+        {**doc, "metadata": {"name": "d", "namespace": "other"}},
+        {**doc, "spec": {"resources": {"requests": {"storage": "huge"}}}},
+    ):
         with pytest.raises(InvalidClaim):
             claims.checked_claim(bad, "ns", "p1")
 
 
 def test_unknown_class_and_foreign_namespace_are_refused(storage_ctx, fake_cluster) -> None:
-    form = {"name": "d", "storage_class": "gold", "size_bytes": GI,
-            "access_modes": ["ReadWriteOnce"], "labels": {}}
+    form = {
+        "name": "d",
+        "storage_class": "gold",
+        "size_bytes": GI,
+        "access_modes": ["ReadWriteOnce"],
+        "labels": {},
+    }
     with pytest.raises(InvalidClaim):
         claims.create_claim(storage_ctx, "p1", "vision-dev", form, "u1")
     with pytest.raises(NamespaceNotInProject):
-        claims.create_claim(storage_ctx, "p1", "ledger-dev", {**form, "storage_class": None},
-                            "u1")
+        claims.create_claim(storage_ctx, "p1", "ledger-dev", {**form, "storage_class": None}, "u1")
 
 
 def test_default_class_and_shrink_refusal(storage_ctx, fake_cluster) -> None:
-    form = {"name": "d", "storage_class": None, "size_bytes": GI,
-            "access_modes": ["ReadWriteOnce"], "labels": {}}
+    form = {
+        "name": "d",
+        "storage_class": None,
+        "size_bytes": GI,
+        "access_modes": ["ReadWriteOnce"],
+        "labels": {},
+    }
     created = claims.create_claim(storage_ctx, "p1", "vision-dev", form, "u1")
     assert created["storage_class"] == classes.DEFAULT_CLASS
     with pytest.raises(ExpansionRefused):  # not bound yet

@@ -20,15 +20,22 @@ def _events(ctx):
 
 
 def _claim(cluster, name, storage_class, size, namespace="vision-dev"):
-    body = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": storage_class,
-                     "resources": {"requests": {"storage": size}}}}
+    body = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": storage_class,
+            "resources": {"requests": {"storage": size}},
+        },
+    }
     return cluster.create_claim(body)
 
 
-def test_a_claim_is_provisioned_bound_charged_and_deleted(storage_ctx, fake_cluster,
-                                                          fake_quota) -> None:
+def test_a_claim_is_provisioned_bound_charged_and_deleted(
+    storage_ctx, fake_cluster, fake_quota
+) -> None:
     pvc = _claim(fake_cluster, "data", "high-performance", "2Gi")
     assert provisioner.handle_claim(storage_ctx, "ADDED", pvc) == "provisioned"
     assert provisioner.handle_claim(storage_ctx, "ADDED", pvc) == "unchanged"  # redelivered
@@ -64,34 +71,46 @@ def test_expansion_grows_volume_pv_and_claim_status(storage_ctx, fake_cluster, f
     provisioner.handle_claim(storage_ctx, "ADDED", pvc)
     provisioner.handle_claim(storage_ctx, "MODIFIED", fake_cluster.bind("vision-dev", "data"))
 
-    fake_cluster.patch_claim("vision-dev", "data",
-                             {"spec": {"resources": {"requests": {"storage": "3Gi"}}}})
+    fake_cluster.patch_claim(
+        "vision-dev", "data", {"spec": {"resources": {"requests": {"storage": "3Gi"}}}}
+    )
     grown = fake_cluster.read_claim("vision-dev", "data")
     assert provisioner.handle_claim(storage_ctx, "MODIFIED", grown) == "expanded"
     assert fake_cluster.claims[("vision-dev", "data")]["status"]["capacity"]["storage"] == str(
-        3 * GI)
+        3 * GI
+    )
     pv_name = f"pvc-{pvc['metadata']['uid']}"
     assert fake_cluster.volumes[pv_name]["spec"]["capacity"]["storage"] == str(3 * GI)
     assert fake_quota.used("storage.capacity") == 3 * GI
-    assert ("volume.expanded", {"storage_class": "capacity", "size_bytes": 3 * GI,
-                                "volume": pv_name, "previous_size_bytes": GI}) in _events(
-        storage_ctx)
+    assert (
+        "volume.expanded",
+        {
+            "storage_class": "capacity",
+            "size_bytes": 3 * GI,
+            "volume": pv_name,
+            "previous_size_bytes": GI,
+        },
+    ) in _events(storage_ctx)
 
 
-def test_over_quota_claims_and_expansions_are_refused_once(storage_ctx, fake_cluster,
-                                                           fake_quota) -> None:
+def test_over_quota_claims_and_expansions_are_refused_once(
+    storage_ctx, fake_cluster, fake_quota
+) -> None:
     fake_quota.limits["storage.capacity"] = 2 * GI
     big = _claim(fake_cluster, "big", "capacity", "5Gi")
     assert provisioner.handle_claim(storage_ctx, "ADDED", big) == "refused"
     assert provisioner.handle_claim(storage_ctx, "MODIFIED", big) == "refused"
     assert fake_cluster.volumes == {}
-    assert [e for e in fake_cluster.kube_events if e[0] == "big"] == [("big", "ProvisioningFailed")]
+    assert [e for e in fake_cluster.kube_events if e[0] == "big"] == [
+        ("big", "ProvisioningFailed")
+    ]
 
     small = _claim(fake_cluster, "small", "capacity", "1Gi")
     provisioner.handle_claim(storage_ctx, "ADDED", small)
     provisioner.handle_claim(storage_ctx, "MODIFIED", fake_cluster.bind("vision-dev", "small"))
-    fake_cluster.patch_claim("vision-dev", "small",
-                             {"spec": {"resources": {"requests": {"storage": "3Gi"}}}})
+    fake_cluster.patch_claim(
+        "vision-dev", "small", {"spec": {"resources": {"requests": {"storage": "3Gi"}}}}
+    )
     grown = fake_cluster.read_claim("vision-dev", "small")
     assert provisioner.handle_claim(storage_ctx, "MODIFIED", grown) == "refused"
     assert provisioner.handle_claim(storage_ctx, "MODIFIED", grown) == "refused"
@@ -113,11 +132,17 @@ def test_claims_of_other_classes_or_unserved_namespaces_are_ignored(storage_ctx,
     assert provisioner.handle_claim(storage_ctx, "ADDED", unserved) == "ignored"
 
 
-def test_the_api_refuses_growth_past_quota_before_touching_the_claim(storage_ctx, fake_cluster,
-                                                                     fake_quota) -> None:
+def test_the_api_refuses_growth_past_quota_before_touching_the_claim(
+    storage_ctx, fake_cluster, fake_quota
+) -> None:
     fake_quota.limits["storage.high-performance"] = 4 * GI
-    form = {"name": "db", "storage_class": "high-performance", "size_bytes": 2 * GI,
-            "access_modes": ["ReadWriteOnce"], "labels": {}}
+    form = {
+        "name": "db",
+        "storage_class": "high-performance",
+        "size_bytes": 2 * GI,
+        "access_modes": ["ReadWriteOnce"],
+        "labels": {},
+    }
     created = claims.create_claim(storage_ctx, "p1", "vision-dev", form, "u1")
     pvc = fake_cluster.read_claim("vision-dev", "db")
     provisioner.handle_claim(storage_ctx, "ADDED", pvc)
@@ -132,4 +157,5 @@ def test_the_api_refuses_growth_past_quota_before_touching_the_claim(storage_ctx
         assert getattr(exc, "code", None) == "quota_exceeded"
         assert exc.http_status == 422
     assert fake_cluster.read_claim("vision-dev", "db")["spec"]["resources"]["requests"][
-        "storage"] == str(2 * GI)
+        "storage"
+    ] == str(2 * GI)
