@@ -1,27 +1,18 @@
 """Errors of the gpu service; each is registered so RPC callers receive it typed.
 
 Refusals of a placement are 422 (`Unprocessable`) with a stable code and details that say
-why and what would fit. nameko turns non-string values in an error's args into strings, so
-the details travel as one JSON string and are decoded on arrival (as in the quota service).
+why and what would fit; shared.errors.ScsError keeps the details' JSON types, the code and
+the status across RPC.
 """
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from shared.errors import ScsError, Unavailable, Unprocessable, registered
 
 
 @registered
 class GpuError(ScsError):
-    """Base of the gpu service's errors: details keep their JSON types across RPC."""
-
-    def __init__(self, message: str = "", details: dict[str, Any] | str | None = None) -> None:
-        if isinstance(details, str):
-            details = json.loads(details)
-        super().__init__(message, details)  # type: ignore[arg-type]
-        self.args = (message, json.dumps(self.details))
+    """Base of the gpu service's errors (ScsError carries the details as JSON across RPC)."""
 
 
 @registered

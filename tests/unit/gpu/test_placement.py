@@ -20,7 +20,7 @@ from services.gpu.exceptions import (
 )
 from services.gpu.inventory import Inventory
 from services.gpu.schemas import load_request
-from shared.errors import ValidationFailed
+from shared.errors import RemoteScsError, ValidationFailed
 from tests.unit.gpu.profile import gpu_pod, profile_inventory
 
 
@@ -188,3 +188,7 @@ def test_refusals_keep_their_details_across_rpc() -> None:
     error = GpusInsufficient("no", {"free": {"n": {"model": "T4", "free": 1}}, "requested": 3})
     again = GpusInsufficient(*error.args)
     assert again.details == error.details
+    # A process that does not import this class (the gateway) rebuilds a RemoteScsError.
+    remote = RemoteScsError(*error.args)
+    assert (remote.code, remote.http_status) == ("gpus_insufficient", 422)
+    assert remote.details == error.details
