@@ -57,6 +57,16 @@ def active_pods_on(pods: list[dict[str, Any]], node: str) -> list[dict[str, Any]
     ]
 
 
+def pods_by_node(pods: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Active pods grouped by node in one pass (the overview reads every pod once)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for pod in pods:
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node and (pod.get("status") or {}).get("phase") not in FINISHED_PHASES:
+            grouped.setdefault(node, []).append(pod)
+    return grouped
+
+
 def allocated(pods: list[dict[str, Any]]) -> dict[str, int]:
     total: Counter[str] = Counter()
     for pod in pods:
@@ -132,7 +142,24 @@ def cluster_overview(
     runtime_classes: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Version, node counts by role and architecture, capacity against allocation."""
-    summaries = [node_summary(node, pods) for node in nodes]
+    return summarise(version, node_summaries(nodes, pods), runtime_classes)
+
+
+def node_summaries(
+    nodes: list[dict[str, Any]], pods: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    grouped = pods_by_node(pods)
+    return [
+        node_summary(n, grouped.get((n.get("metadata") or {}).get("name", ""), [])) for n in nodes
+    ]
+
+
+def summarise(
+    version: dict[str, Any],
+    summaries: list[dict[str, Any]],
+    runtime_classes: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The overview from node summaries."""
     by_role: Counter[str] = Counter()
     for row in summaries:
         by_role.update(row["roles"])

@@ -61,8 +61,7 @@ class ClusterService(HealthRpc):
 
     @rpc(expected_exceptions=ScsError)
     def list_nodes(self) -> list[dict[str, Any]]:
-        pods = self.kube.list_pods()
-        return [overview.node_summary(node, pods) for node in self.kube.list_nodes()]
+        return overview.node_summaries(self.kube.list_nodes(), self.kube.list_pods())
 
     @rpc(expected_exceptions=ScsError)
     def get_node(self, name: str) -> dict[str, Any]:
