@@ -61,7 +61,8 @@ def handle_hpa(database: Database, event_type: str, hpa: dict[str, Any]) -> dict
     desired = status.get("desiredReplicas")
     target = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
     namespace = hpa["metadata"].get("namespace")
-    if desired is None or not target.get("name"):
+    # An HPA reports desiredReplicas 0 until its first computation; it never means "scale to 0".
+    if not desired or not target.get("name"):
         return None
     with database.transaction() as session:
         row = session.scalars(

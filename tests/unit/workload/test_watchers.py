@@ -84,6 +84,12 @@ def test_hpa_change_is_announced_once_with_from_to_and_metrics(workload_db: Any)
     assert [e["data"]["to"] for e in _events(workload_db, "workload.scaled")] == [4, 2]
 
 
+def test_an_hpa_without_a_computation_yet_is_ignored(workload_db: Any) -> None:
+    _workload(workload_db, replicas=2)
+    assert handle_hpa(workload_db, "ADDED", _hpa(0)) is None
+    assert _events(workload_db, "workload.scaled") == []
+
+
 def test_hpa_of_an_unknown_workload_is_ignored(workload_db: Any) -> None:
     assert handle_hpa(workload_db, "ADDED", _hpa(3)) is None
     assert _events(workload_db, "workload.scaled") == []
