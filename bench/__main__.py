@@ -28,6 +28,7 @@ from bench import (  # noqa: E402
     cluster_overview_bench,
     gateway_bench,
     gpu_bench,
+    namespace_setup_bench,
     network_bench,
     pipeline_bench,
     quota_bench,
@@ -159,6 +160,11 @@ def main() -> int:
         rows += workload_rows(amqp_uri, stack)
         rows += gpu_bench.run()
         rows += cluster_overview_bench.run()
+        databases = {
+            name: stack.enter_context(database(f"ns_{name}"))
+            for name in ("auth", "quota", "cluster", "network")
+        }
+        rows += namespace_setup_bench.run(amqp_uri, databases)
         rows += network_bench.run(amqp_uri, stack.enter_context(database("network_bench")))
 
     print_table(rows)

@@ -114,8 +114,12 @@ def record_created(
 def record_step(
     session: Session, name: str, step: str, event_id: str | None, required: tuple[str, ...]
 ) -> ManagedNamespace | None:
-    """Note that a setup step answered; mark the namespace ready when all required did."""
-    row = session.get(ManagedNamespace, name)
+    """Note that a setup step answered; mark the namespace ready when all required did.
+
+    The namespace row is locked first: two steps answering at once would otherwise each miss
+    the other's uncommitted step, and neither would mark the namespace ready.
+    """
+    row = session.get(ManagedNamespace, name, with_for_update=True)
     if row is None or row.status == DELETED:
         return None
     if session.get(NamespaceStep, (name, step)) is None:
