@@ -130,3 +130,10 @@ class QuotaRefused(WorkloadError, Unprocessable):
     """The project's quota cannot pay for the pods; details name each resource over limit."""
 
     code = "quota_exceeded"
+
+
+@registered
+class LogsUnavailable(WorkloadError, Unavailable):
+    """The node's kubelet serves no logs for this pod (e.g. KWOK without a logs config)."""
+
+    code = "logs_unavailable"

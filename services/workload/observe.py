@@ -7,6 +7,7 @@ only in the workload's own namespace, so a caller never sees another project's p
 from __future__ import annotations
 
 import logging
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import yaml
@@ -14,7 +15,12 @@ import yaml
 from services.workload import records
 from services.workload.cluster import Cluster
 from services.workload.deps import Deps
-from services.workload.exceptions import ObjectNotFound, PodNotFound
+from services.workload.exceptions import (
+    ClusterUnavailable,
+    LogsUnavailable,
+    ObjectNotFound,
+    PodNotFound,
+)
 from services.workload.lifecycle import load_row
 from services.workload.models import Workload
 from services.workload.tenancy import WORKLOAD_LABEL, require_project_namespace
@@ -162,7 +168,15 @@ def logs(deps: Deps, project_id: str, namespace: str, pod: str, options: dict) -
         "limitBytes": options.get("limit_bytes"),
         "timestamps": "true",
     }
-    text = deps.cluster.pod_logs(namespace, pod, query)
+    try:
+        text = deps.cluster.pod_logs(namespace, pod, query)
+    except ClusterUnavailable as exc:
+        if exc.details.get("status") != 405:
+            raise
+        raise LogsUnavailable(
+            f"the node of pod {pod} serves no logs (a simulated node without log emulation)",
+            {"namespace": namespace, "pod": pod},
+        ) from exc
     return {
         "namespace": namespace,
         "pod": pod,
@@ -184,9 +198,17 @@ def metrics(deps: Deps, project_id: str, namespace: str, name: str) -> dict[str,
     }
 
 
+def usage_millicores(value: str) -> int:
+    """CPU usage as the metrics API writes it (often nanocores, "149994821n") in millicores."""
+    for suffix, per_milli in (("n", 1_000_000), ("u", 1_000)):
+        if value.endswith(suffix) and value[:-1].isdigit():
+            return int((Decimal(value[:-1]) / per_milli).to_integral_value(ROUND_HALF_UP))
+    return cpu_millicores(value)
+
+
 def _pod_usage(item: dict[str, Any]) -> dict[str, Any]:
     containers = item.get("containers") or []
-    cpu = sum(cpu_millicores((c.get("usage") or {}).get("cpu", "0")) for c in containers)
+    cpu = sum(usage_millicores((c.get("usage") or {}).get("cpu", "0")) for c in containers)
     memory = sum(bytes_of((c.get("usage") or {}).get("memory", "0")) for c in containers)
     return {
         "name": item["metadata"]["name"],

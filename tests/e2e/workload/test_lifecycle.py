@@ -228,8 +228,11 @@ def test_pods_pod_yaml_logs_and_delete_pod(
     logs = client.call(
         "GET", f"{pod_path}/logs", token=tenant["token"], params={**params, "tail_lines": 10}
     )
-    # KWOK emulates logs only for pods its configuration names; either way, no 500.
-    assert logs.status in (200, 422, 503), logs.body
+    # KWOK emulates logs only when configured to; the local cluster's nodes serve none.
+    if logs.status == 200:
+        assert isinstance(logs.body["lines"], list)
+    else:
+        assert (logs.status, logs.body["code"]) == (503, "logs_unavailable"), logs.body
 
     deleted = client.call("DELETE", pod_path, token=tenant["token"], params=params)
     assert deleted.status == 200

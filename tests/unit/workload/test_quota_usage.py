@@ -67,3 +67,11 @@ def test_a_malformed_quantity_names_its_field() -> None:
     assert (
         caught.value.details["field"] == "spec.template.spec.containers[0].resources.requests.cpu"
     )
+
+
+def test_metrics_cpu_in_nanocores_becomes_millicores() -> None:
+    from services.workload.observe import usage_millicores
+
+    assert usage_millicores("149994821n") == 150
+    assert usage_millicores("2500u") == 3
+    assert usage_millicores("250m") == 250
