@@ -102,8 +102,8 @@ GO
   mv "$bin_dir/etcd.tmp" "$bin_dir/etcd"
 }
 
-build_tool() {  # name module-path version package
-  local name=$1 module=$2 version=$3 pkg=$4
+build_tool() {  # name module-path version package [extra ldflags]
+  local name=$1 module=$2 version=$3 pkg=$4 ldflags=${5:-}
   have "$name" && { log "$name $version: cached"; return; }
   local mod="$work_dir/$name"
   mkdir -p "$mod"
@@ -114,7 +114,7 @@ build_tool() {  # name module-path version package
     go get -tool "$pkg@$version"
   fi
   log "$name $version: building"
-  go build -trimpath -ldflags "-s -w" -o "$bin_dir/$name.tmp" "$pkg"
+  go build -trimpath -ldflags "-s -w $ldflags" -o "$bin_dir/$name.tmp" "$pkg"
   mv "$bin_dir/$name.tmp" "$bin_dir/$name"
 }
 
@@ -122,7 +122,9 @@ start=$(date +%s)
 build_etcd
 build_kubernetes
 build_tool kwok sigs.k8s.io/kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+# metrics-server reports its version through client-go's version package.
 build_tool metrics-server sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" \
-  sigs.k8s.io/metrics-server/cmd/metrics-server
+  sigs.k8s.io/metrics-server/cmd/metrics-server \
+  "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION"
 log "done in $(( $(date +%s) - start ))s: $bin_dir"
 ls -la "$bin_dir"

@@ -43,12 +43,14 @@ def gpu_labels(gpu: dict, driver: str) -> dict:
 
 def node(profile: dict, pool: dict, name: str) -> dict:
     labels = dict(profile.get("commonLabels", {}))
-    labels.update({
-        "kubernetes.io/arch": pool["arch"],
-        "kubernetes.io/hostname": name,
-        "node.kubernetes.io/instance-type": pool["instanceType"],
-        "topology.kubernetes.io/zone": pool["zone"],
-    })
+    labels.update(
+        {
+            "kubernetes.io/arch": pool["arch"],
+            "kubernetes.io/hostname": name,
+            "node.kubernetes.io/instance-type": pool["instanceType"],
+            "topology.kubernetes.io/zone": pool["zone"],
+        }
+    )
     if pool.get("kata"):
         labels.update(profile["kataLabels"])
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the cluster acceptance tests: polling, pod state, the shared inputs."""
+"""What the cluster acceptance tests share: polling, pod state, the shared inputs."""
 
 import os
 import time
