@@ -124,7 +124,7 @@ def _create_rows(
         body = _deployment(f"direct-{i}")
         body["spec"]["template"]["spec"]["runtimeClassName"] = "kata"
         started = time.perf_counter()
-        apps.create_namespaced_deployment(namespace, body)
+        apps.create_namespaced_deployment(namespace, body)  # type: ignore[arg-type]
         direct.append(time.perf_counter() - started)
         apps.delete_namespaced_deployment(f"direct-{i}", namespace)
     return latency_row(
@@ -161,7 +161,12 @@ def _hpa_rows(
         )
         channel = connection.channel()
         queue(channel).declare()
-        with Consumer(channel, [queue], callbacks=[lambda b, m: (received.append(b), m.ack())]):
+
+        def on_message(body: dict[str, Any], message: Any) -> None:
+            received.append(body)
+            message.ack()
+
+        with Consumer(channel, [queue], callbacks=[on_message]):
             for i in range(HPA_CHANGES):
                 desired = 20 + i  # far from what the controller would choose, so no collision
                 status = {"status": {"desiredReplicas": desired, "currentReplicas": 1}}

@@ -107,7 +107,7 @@ class Cluster:
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any]:
         return self.request("GET", resource_path(kind, namespace, name))
 
-    def list(
+    def list_objects(
         self, kind: str, namespace: str | None = None, label_selector: str | None = None
     ) -> dict[str, Any]:
         query = {"labelSelector": label_selector} if label_selector else None
@@ -238,8 +238,8 @@ class Cluster:
             raise ClusterUnavailable(f"the cluster did not answer {method} {path}: {exc}") from exc
         if not 200 <= response.status <= 299:
             response.read()
-            exc = ApiException(http_resp=response)
-            raise translate(exc, f"{method} {path}") from exc
+            refusal = ApiException(http_resp=response)
+            raise translate(refusal, f"{method} {path}") from refusal
         return response
 
 

@@ -152,7 +152,7 @@ def _pods(deps: Deps, doc: Document) -> int:
     # One pod per Kata-capable node its node selector admits.
     selector = dig(doc.body, ("spec", "template", "spec", "nodeSelector")) or {}
     wanted = {KATA_NODE_LABEL: "true", **selector}
-    nodes = deps.cluster.list("Node").get("items") or []
+    nodes = deps.cluster.list_objects("Node").get("items") or []
     return sum(
         1
         for node in nodes

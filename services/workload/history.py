@@ -76,7 +76,7 @@ def _owned(item: dict[str, Any], uid: str) -> bool:
 
 
 def _replica_sets(deps: Deps, row: Workload, uid: str, selector: str) -> list[tuple]:
-    items = deps.cluster.list("ReplicaSet", row.namespace, selector).get("items") or []
+    items = deps.cluster.list_objects("ReplicaSet", row.namespace, selector).get("items") or []
     history = []
     for item in items:
         number = (item["metadata"].get("annotations") or {}).get(DEPLOYMENT_REVISION)
@@ -91,7 +91,9 @@ def _replica_sets(deps: Deps, row: Workload, uid: str, selector: str) -> list[tu
 def _controller_revisions(
     deps: Deps, row: Workload, uid: str, selector: str, body: dict[str, Any]
 ) -> list[tuple]:
-    items = deps.cluster.list("ControllerRevision", row.namespace, selector).get("items") or []
+    items = (
+        deps.cluster.list_objects("ControllerRevision", row.namespace, selector).get("items") or []
+    )
     history = []
     for item in items:
         if not _owned(item, uid):

@@ -107,8 +107,11 @@ class HpaWatcher(DependencyProvider):
             f"{MANAGED_LABEL}=true",
             self.cluster,
             self.database,
-            lambda event_type, hpa: handle_hpa(self.database, event_type, hpa),
+            self._handle,
         )
+
+    def _handle(self, event_type: str, hpa: dict[str, Any]) -> None:
+        handle_hpa(self.database, event_type, hpa)
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self.loop.run)

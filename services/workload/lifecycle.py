@@ -234,7 +234,7 @@ def run_now(deps: Deps, project_id: str, namespace: str, name: str, actor: str) 
 
 
 def hpas_of(deps: Deps, row: Workload) -> list[str]:
-    items = deps.cluster.list("HorizontalPodAutoscaler", row.namespace).get("items") or []
+    items = deps.cluster.list_objects("HorizontalPodAutoscaler", row.namespace).get("items") or []
     return [
         h["metadata"]["name"]
         for h in items

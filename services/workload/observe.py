@@ -114,7 +114,7 @@ def list_workloads(deps: Deps, project_id: str, namespace: str | None) -> list[d
 
 def pods(deps: Deps, project_id: str, namespace: str, name: str) -> list[dict[str, Any]]:
     row = load_row(deps, project_id, namespace, name)
-    found = deps.cluster.list("Pod", namespace, f"{WORKLOAD_LABEL}={row.name}")
+    found = deps.cluster.list_objects("Pod", namespace, f"{WORKLOAD_LABEL}={row.name}")
     return [pod_view(pod) for pod in found.get("items") or []]
 
 

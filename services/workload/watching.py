@@ -66,7 +66,7 @@ class WatchLoop:
                 eventlet.sleep(RETRY_SECONDS[-1])
 
     def relist(self) -> str:
-        answer = self.cluster.list(self.kind, None, self.selector)
+        answer = self.cluster.list_objects(self.kind, None, self.selector)
         items = answer.get("items") or []
         for item in items:
             self.handle("ADDED", item)

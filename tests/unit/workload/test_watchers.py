@@ -107,7 +107,7 @@ class ScriptedCluster:
         self.watched_from: list[str | None] = []
         self.loop: WatchLoop | None = None
 
-    def list(self, kind: str, namespace: Any, selector: str) -> dict:
+    def list_objects(self, kind: str, namespace: Any, selector: str) -> dict:
         return self.lists.pop(0)
 
     def watch(self, kind: str, version: str | None, selector: str, timeout_seconds: int) -> Any:
