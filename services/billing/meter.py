@@ -68,6 +68,9 @@ class Meter:
                 logger.warning("billing meter lost the broker (%s); reconnecting", exc)
             except OSError as exc:
                 logger.warning("billing meter cannot reach the broker (%s); retrying", exc)
+            except Exception:
+                # Never let the meter's greenthread die: nameko would kill the container.
+                logger.exception("billing meter failed; restarting it")
             eventlet.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
