@@ -8,7 +8,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=versions.env
+# shellcheck source=deploy/cluster/versions.env
 source "$here/versions.env"
 
 cache_root=${SCS_CACHE_DIR:-$HOME/.cache/scs}
@@ -103,7 +103,7 @@ GO
 }
 
 build_tool() {  # name module-path version package [extra ldflags]
-  local name=$1 module=$2 version=$3 pkg=$4 ldflags=${5:-}
+  local name=$1 version=$3 pkg=$4 ldflags=${5:-}
   have "$name" && { log "$name $version: cached"; return; }
   local mod="$work_dir/$name"
   mkdir -p "$mod"

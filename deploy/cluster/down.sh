@@ -3,6 +3,7 @@
 # etcd, then etcd. Safe to run when nothing is running. `down.sh --purge` also deletes the state
 # (certificates, logs, data).
 set -euo pipefail
+# shellcheck source=deploy/cluster/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 mkdir -p "$state_dir"

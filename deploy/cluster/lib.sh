@@ -1,10 +1,11 @@
+# shellcheck shell=bash disable=SC2034  # variables for the scripts that source this file
 # Shared settings of the local control plane scripts; sourced, never run.
 #
 # Every path and port is overridable from the environment, so two checkouts (or a CI runner and
 # a developer) can keep separate clusters. All listeners are on 127.0.0.1.
 
 cluster_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=versions.env
+# shellcheck source=deploy/cluster/versions.env
 source "$cluster_dir/versions.env"
 
 cache_root=${SCS_CACHE_DIR:-$HOME/.cache/scs}

@@ -7,6 +7,7 @@
 #   sa             service-account token signing key pair
 #   encryption     EncryptionConfiguration for Secrets at rest, with a random key
 set -euo pipefail
+# shellcheck source=deploy/cluster/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 mkdir -p "$pki_dir"

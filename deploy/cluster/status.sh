@@ -2,6 +2,7 @@
 # Shows which control-plane processes run, whether the apiserver is ready, and the nodes.
 # Exit status 0 only when every process runs and the apiserver answers /readyz.
 set -uo pipefail
+# shellcheck source=deploy/cluster/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 ok=0

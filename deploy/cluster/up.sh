@@ -7,6 +7,7 @@
 # half-running one (or one whose start failed) is stopped and started afresh. Every start begins with an empty etcd (the cluster is a test
 # fixture); certificates and keys are kept between starts.
 set -euo pipefail
+# shellcheck source=deploy/cluster/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 wait_timeout=${SCS_CLUSTER_WAIT_TIMEOUT:-120}
@@ -95,7 +96,7 @@ wait_for etcd 30 curl -sf "http://$host:$etcd_port/health"
 
 log "starting kube-apiserver $KUBERNETES_VERSION on https://$host:$apiserver_port"
 start kube-apiserver \
-  --bind-address=$host --secure-port="$apiserver_port" --advertise-address=$host \
+  --bind-address="$host" --secure-port="$apiserver_port" --advertise-address="$host" \
   --endpoint-reconciler-type=none \
   --etcd-servers="http://$host:$etcd_port" \
   --tls-cert-file="$pki_dir/apiserver.crt" --tls-private-key-file="$pki_dir/apiserver.key" \
@@ -133,7 +134,7 @@ start kube-controller-manager \
   --kubeconfig="$kc_dir/kube-controller-manager" \
   --authentication-kubeconfig="$kc_dir/kube-controller-manager" \
   --authorization-kubeconfig="$kc_dir/kube-controller-manager" \
-  --bind-address=$host --secure-port="$controller_manager_port" \
+  --bind-address="$host" --secure-port="$controller_manager_port" \
   --leader-elect=false \
   --use-service-account-credentials=true \
   --service-account-private-key-file="$pki_dir/sa.key" \
@@ -161,16 +162,16 @@ YAML
 start kube-scheduler --config="$state_dir/kube-scheduler.yaml" \
   --authentication-kubeconfig="$kc_dir/kube-scheduler" \
   --authorization-kubeconfig="$kc_dir/kube-scheduler" \
-  --bind-address=$host --secure-port="$scheduler_port" --profiling=false
+  --bind-address="$host" --secure-port="$scheduler_port" --profiling=false
 
 start kwok --kubeconfig="$kc_dir/kwok" --config="$cluster_dir/kwok.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-  --node-ip=$host --node-port="$kwok_port" --server-address="$host:$kwok_port" \
+  --node-ip="$host" --node-port="$kwok_port" --server-address="$host:$kwok_port" \
   --tls-cert-file="$pki_dir/kwok-serving.crt" --tls-private-key-file="$pki_dir/kwok-serving.key" \
   --cidr=10.245.0.0/16
 
 start metrics-server \
-  --bind-address=$host --secure-port="$metrics_server_port" \
+  --bind-address="$host" --secure-port="$metrics_server_port" \
   --tls-cert-file="$pki_dir/metrics-server-serving.crt" \
   --tls-private-key-file="$pki_dir/metrics-server-serving.key" \
   --kubeconfig="$kc_dir/metrics-server" \
