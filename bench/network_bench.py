@@ -71,25 +71,16 @@ def run(amqp_uri: str, database_url: str) -> list[dict[str, Any]]:
     )
     try:
         with embedded_suite(["network"], config):
-            ready, sliced, member = _measure(api, amqp_uri, namespace)
+            value, baseline = _measure(api, amqp_uri, namespace)
     finally:
         core.delete_namespace(namespace, propagation_policy="Background")
         api.close()
-    value = [member[ip] - ready[ip] for ip in member if ip in ready]
-    baseline = [sliced[ip] - ready[ip] for ip in member if ip in ready and ip in sliced]
     return latency_row(NAME, value, baseline, "pod Ready -> EndpointSlice ready")
 
 
-def _measure(api: k8s.ApiClient, amqp_uri: str, namespace: str) -> tuple[dict, dict, dict]:
+def _measure(api: k8s.ApiClient, amqp_uri: str, namespace: str) -> tuple[list, list]:
+    """(Ready -> member, Ready -> slice) in seconds, per pod, over WAVES scale-ups."""
     core, apps = k8s.CoreV1Api(api), k8s.AppsV1Api(api)
-    ready: dict[str, float] = {}
-    sliced: dict[str, float] = {}
-    member: dict[str, float] = {}
-    threads = [
-        eventlet.spawn(_watch_pods, api, namespace, ready),
-        eventlet.spawn(_watch_slices, api, namespace, sliced),
-        eventlet.spawn(_tap_members, amqp_uri, namespace, member),
-    ]
     core.create_namespaced_service(
         namespace,
         {
@@ -102,17 +93,30 @@ def _measure(api: k8s.ApiClient, amqp_uri: str, namespace: str) -> tuple[dict, d
         },
     )
     apps.create_namespaced_deployment(namespace, _deployment())
-    try:
-        for wave in range(WAVES):
+    value: list[float] = []
+    baseline: list[float] = []
+    for _ in range(WAVES):
+        # Fresh maps per wave: the simulated nodes hand out the same pod IPs again.
+        ready: dict[str, float] = {}
+        sliced: dict[str, float] = {}
+        member: dict[str, float] = {}
+        threads = [
+            eventlet.spawn(_watch_pods, api, namespace, ready),
+            eventlet.spawn(_watch_slices, api, namespace, sliced),
+            eventlet.spawn(_tap_members, amqp_uri, namespace, member),
+        ]
+        try:
+            eventlet.sleep(0.5)  # the watches and the queue are in place
             _scale(apps, namespace, REPLICAS)
-            wanted = REPLICAS * (wave + 1)
-            _wait(lambda: len(member) >= wanted, 120)  # noqa: B023 - called in this iteration
-            _scale(apps, namespace, 0)
-            _wait(lambda: not core.list_namespaced_pod(namespace).items, 120)
-    finally:
-        for thread in threads:
-            thread.kill()
-    return ready, sliced, member
+            _wait(lambda: len(member) >= REPLICAS, 120)  # noqa: B023 - called in this wave
+        finally:
+            for thread in threads:
+                thread.kill()
+        value += [member[ip] - ready[ip] for ip in member if ip in ready]
+        baseline += [sliced[ip] - ready[ip] for ip in member if ip in ready and ip in sliced]
+        _scale(apps, namespace, 0)
+        _wait(lambda: not core.list_namespaced_pod(namespace).items, 120)
+    return value, baseline
 
 
 def _deployment() -> dict[str, Any]:

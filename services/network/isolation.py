@@ -106,10 +106,10 @@ def _insert_isolation(db: Database, uid: str, namespace: str, project_id: str) -
         return True
 
 
-def ensure_all(db: Database) -> int:
-    """Isolate every managed namespace; answers how many were isolated for the first time."""
+def ensure_all(db: Database, selector: str) -> int:
+    """Isolate every served namespace; answers how many were isolated for the first time."""
     fresh = 0
-    for ns in cluster.list_namespaces():
+    for ns in cluster.list_namespaces(selector):
         labels = ns["metadata"].get("labels") or {}
         if PROJECT_LABEL not in labels:
             continue

@@ -209,7 +209,7 @@ class NetworkService(HealthRpc):
         ctx = self._ctx()
         with self.db.transaction() as session:
             ctx.driver.sync_pool(session, ctx.pool)
-        isolation.ensure_all(self.db)
+        isolation.ensure_all(self.db, ctx.selector)
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -59,5 +59,5 @@ def test_ensure_all_covers_every_project_namespace(network_db, fake_cluster) -> 
     fake_cluster.add_namespace("a", "p1")
     fake_cluster.add_namespace("b", "p2")
     fake_cluster.add_namespace("system-ish", None)
-    assert isolation.ensure_all(network_db) == 2
-    assert isolation.ensure_all(network_db) == 0
+    assert isolation.ensure_all(network_db, "scs.io/managed=true") == 2
+    assert isolation.ensure_all(network_db, "scs.io/managed=true") == 0
