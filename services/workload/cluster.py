@@ -118,7 +118,7 @@ class Cluster:
         return self.request("PUT", path, body)
 
     def patch(
-        self, kind: str, namespace: str, name: str, patch: Any, strategy: str = "merge"
+        self, kind: str, namespace: str | None, name: str, patch: Any, strategy: str = "merge"
     ) -> dict[str, Any]:
         content_type = {
             "merge": "application/merge-patch+json",

@@ -10,9 +10,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from nameko.events import event_handler
 from nameko.rpc import RpcProxy, rpc
 
-from services.workload import autoscaling, creation, forms, history, lifecycle, observe
+from services.workload import (
+    autoscaling,
+    creation,
+    forms,
+    history,
+    lifecycle,
+    observe,
+    tenancy,
+)
 from services.workload.cluster import ClusterProvider
 from services.workload.deps import Deps
 from services.workload.exceptions import UnsupportedKind
@@ -33,6 +42,7 @@ from services.workload.schemas import (
 from shared.context import RequestContext
 from shared.db import DatabaseProvider
 from shared.errors import ScsError, ValidationFailed
+from shared.events import EVENT_SOURCE
 from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
 
@@ -268,6 +278,18 @@ class WorkloadService(HealthRpc):
         self, project_id: str, namespace: str, pod: str, actor: str | None = None
     ) -> dict[str, Any]:
         return observe.delete_pod(self._deps(), project_id, namespace, pod, self._actor(actor))
+
+    # -- namespace setup (step "workload") ----------------------------------------------
+
+    @event_handler(EVENT_SOURCE, "namespace.created")
+    def handle_namespace_created(self, event: dict[str, Any]) -> None:
+        """Label the namespace for the admission policy, then answer namespace.setup_done."""
+        project_id, name = event.get("project"), (event.get("data") or {}).get("name")
+        if not isinstance(project_id, str) or not isinstance(name, str):
+            logger.warning("namespace.created %s without project or name", event.get("id"))
+            return
+        if tenancy.set_up_namespace(self.cluster, self.db, project_id, name):
+            logger.info("namespace %s of project %s set up for workloads", name, project_id)
 
     # -- helpers -------------------------------------------------------------------------
 

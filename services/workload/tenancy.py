@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from services.workload import admission
 from services.workload.cluster import Cluster
 from services.workload.exceptions import NamespaceNotInProject, ObjectNotFound
+from services.workload.models import OutboxEvent
+from shared.db import Database
+from shared.events import SYSTEM_ACTOR, new_event, record_event
 
 PROJECT_LABEL = "scs.io/project"
 MANAGED_LABEL = "scs.io/managed"
@@ -24,3 +30,32 @@ def require_project_namespace(cluster: Cluster, project_id: str, namespace: str)
             f"namespace {namespace} is not a tenant namespace of project {project_id}",
             {"field": "namespace", "namespace": namespace},
         )
+
+
+def set_up_namespace(cluster: Cluster, database: Database, project_id: str, name: str) -> bool:
+    """Setup step "workload" of a new namespace: the tenant label the admission policy binds
+    to, and the policy itself; then `namespace.setup_done`. Idempotent; False when the
+    namespace is gone or not the project's."""
+    try:
+        labels = cluster.get("Namespace", None, name)["metadata"].get("labels") or {}
+    except ObjectNotFound:
+        return False
+    if labels.get(PROJECT_LABEL) != project_id:
+        return False
+    if labels.get(TENANT_LABEL) != "true":
+        cluster.patch("Namespace", None, name, {"metadata": {"labels": {TENANT_LABEL: "true"}}})
+    cluster.ensure(admission.policy())
+    cluster.ensure(admission.binding())
+    with database.transaction() as session:
+        record_event(session, OutboxEvent, setup_done_event(project_id, name))
+    return True
+
+
+def setup_done_event(project_id: str, namespace: str) -> dict[str, Any]:
+    return new_event(
+        "namespace.setup_done",
+        actor=SYSTEM_ACTOR,
+        project=project_id,
+        resource={"kind": "Namespace", "name": namespace},
+        data={"namespace": namespace, "step": "workload"},
+    )

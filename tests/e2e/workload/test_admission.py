@@ -7,12 +7,18 @@ and its binding at start; these tests then bypass the API and talk to the apiser
 from __future__ import annotations
 
 import copy
+import uuid
 
 import pytest
+from kombu import Connection
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
+from shared.events import new_event
+from shared.outbox import event_exchange
+from tests.e2e.workload.conftest import EventTap
 from tests.e2e.workload.test_create import BAD_POD_SPECS, deployment
+from tests.interface.gateway.conftest import Client
 
 
 def _kata(body: dict) -> dict:
@@ -67,3 +73,34 @@ def test_namespaces_that_are_not_tenant_namespaces_are_not_bound(
         apps.create_namespaced_deployment(f"{name}-ns", deployment("untouched", {"hostPID": True}))
     finally:
         core.delete_namespace(f"{name}-ns", propagation_policy="Background")
+
+
+def test_namespace_setup_step_labels_for_the_policy_and_answers(
+    client: Client, tenant: dict, suite_config: dict, core: k8s.CoreV1Api, events: EventTap
+) -> None:
+    # The cluster service announces namespace.created; here the test plays that part.
+    name = f"e2e-wl-setup-{uuid.uuid4().hex[:6]}"
+    labels = {"scs.io/project": tenant["project"], "scs.io/managed": "true"}
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=labels)))
+    try:
+        envelope = new_event(
+            "namespace.created",
+            actor="system",
+            project=tenant["project"],
+            resource={"kind": "Namespace", "name": name},
+            data={"name": name},
+        )
+        with Connection(suite_config["AMQP_URI"]) as connection:
+            producer = connection.Producer(exchange=event_exchange(), serializer="json")
+            producer.publish(envelope, routing_key="namespace.created", declare=[event_exchange()])
+
+        done = events.wait_for(
+            lambda e: (
+                e["type"] == "namespace.setup_done"
+                and e["data"] == {"namespace": name, "step": "workload"}
+            )
+        )
+        assert done["project"] == tenant["project"]
+        assert core.read_namespace(name).metadata.labels["scs.io/tenant"] == "true"
+    finally:
+        core.delete_namespace(name, propagation_policy="Background")
