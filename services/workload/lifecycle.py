@@ -18,6 +18,7 @@ from services.workload.exceptions import InvalidOperation, ObjectNotFound
 from services.workload.manifests import dig, pod_template_path
 from services.workload.models import Workload
 from services.workload.quota_usage import pod_cost
+from shared.events import SYSTEM_ACTOR
 
 logger = logging.getLogger(__name__)
 
@@ -363,3 +364,18 @@ def _save(
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def forget_namespace(deps: Deps, project_id: str, namespace: str) -> int:
+    """The namespace was deleted: release its workloads' quota and drop their records."""
+    with deps.db.transaction() as session:
+        rows = records.list_rows(session, project_id, namespace)
+    for row in rows:
+        grants.release_all(deps.quota, row.quota_grants, SYSTEM_ACTOR)
+        with deps.db.transaction() as session:
+            current = records.find(session, project_id, namespace, row.name)
+            data = {"replicas": current.replicas, "reason": "namespace_deleted"}
+            records.emit(session, "workload.deleted", current, SYSTEM_ACTOR, data)
+            session.delete(current)
+        logger.info("forgot %s %s/%s with its namespace", row.kind, namespace, row.name)
+    return len(rows)

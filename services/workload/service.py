@@ -291,6 +291,13 @@ class WorkloadService(HealthRpc):
         if tenancy.set_up_namespace(self.cluster, self.db, project_id, name):
             logger.info("namespace %s of project %s set up for workloads", name, project_id)
 
+    @event_handler(EVENT_SOURCE, "namespace.deleted")
+    def handle_namespace_deleted(self, event: dict[str, Any]) -> None:
+        """Release the quota of the namespace's workloads and drop their records."""
+        project_id, name = event.get("project"), (event.get("data") or {}).get("name")
+        if isinstance(project_id, str) and isinstance(name, str):
+            lifecycle.forget_namespace(self._deps(), project_id, name)
+
     # -- helpers -------------------------------------------------------------------------
 
     def _deps(self) -> Deps:
