@@ -22,6 +22,7 @@ from tests.interface.gateway.conftest import (  # noqa: F401 - fixtures used by 
     amqp_vhost,
     world,
 )
+from tests.interface.pipeline.support import drop_databases
 
 SERVICES = ["auth", "audit", "billing", "gateway"]
 
@@ -40,7 +41,7 @@ def suite_config(amqp_vhost: str, postgres_admin_url: str) -> Iterator[dict[str,
     try:
         yield config
     finally:
-        databases.drop_all()
+        drop_databases(databases)
 
 
 @pytest.fixture(scope="module")

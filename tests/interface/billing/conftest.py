@@ -11,6 +11,7 @@ import pytest
 from shared import db
 from shared.config import nameko_config
 from tests.conftest import DatabaseFactory
+from tests.interface.pipeline.support import drop_databases
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def billing_database_url(postgres_admin_url: str) -> Iterator[str]:
         db.migrate("billing", url)
         yield url
     finally:
-        factory.drop_all()
+        drop_databases(factory)
 
 
 @pytest.fixture

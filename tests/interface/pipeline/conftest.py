@@ -10,7 +10,7 @@ import pytest
 
 from shared import db
 from tests.conftest import DatabaseFactory, require_server
-from tests.interface.pipeline.support import vhost
+from tests.interface.pipeline.support import drop_databases, vhost
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def databases(postgres_admin_url: str) -> Iterator[Any]:
     try:
         yield create
     finally:
-        factory.drop_all()
+        drop_databases(factory)
 
 
 @pytest.fixture

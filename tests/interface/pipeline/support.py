@@ -64,6 +64,21 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
 
 
+def drop_databases(factory: Any, attempts: int = 10) -> None:
+    """`DatabaseFactory.drop_all`, retried while PostgreSQL's autovacuum holds a database
+    (DROP ... WITH (FORCE) may not end a superuser's backend: InsufficientPrivilege)."""
+    from sqlalchemy.exc import ProgrammingError
+
+    for attempt in range(attempts):
+        try:
+            factory.drop_all()
+            return
+        except ProgrammingError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+
+
 def count_rows(url: str, table: str, where: str = "1=1", **params: Any) -> int:
     with Database(url).engine.connect() as conn:
         return int(
