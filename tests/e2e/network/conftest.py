@@ -75,6 +75,11 @@ def kube() -> Iterator[k8s.ApiClient]:
     api.close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _cluster_first(kube: k8s.ApiClient) -> None:
+    """Skip (or fail under CI) before the suite is started when there is no cluster."""
+
+
 @pytest.fixture(scope="module")
 def core(kube: k8s.ApiClient) -> k8s.CoreV1Api:
     return k8s.CoreV1Api(kube)
