@@ -48,15 +48,28 @@ bash "$cluster_dir/pki.sh"
 # One kubeconfig per identity, certificates embedded.
 write_kubeconfig() {  # file cert-name
   local file=$1 cert=$2
-  rm -f "$file"
-  KUBECONFIG=$file "$bin_dir/kubectl" config set-cluster scs-local --embed-certs \
-    --server="https://$host:$apiserver_port" --certificate-authority="$pki_dir/ca.crt" >/dev/null
-  KUBECONFIG=$file "$bin_dir/kubectl" config set-credentials "$cert" --embed-certs \
-    --client-certificate="$pki_dir/$cert.crt" --client-key="$pki_dir/$cert.key" >/dev/null
-  KUBECONFIG=$file "$bin_dir/kubectl" config set-context scs-local --cluster=scs-local \
-    --user="$cert" >/dev/null
-  KUBECONFIG=$file "$bin_dir/kubectl" config use-context scs-local >/dev/null
-  chmod 600 "$file"
+  (
+    umask 077
+    cat >"$file.tmp" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: scs-local
+  cluster:
+    server: https://$host:$apiserver_port
+    certificate-authority-data: $(base64 -w0 "$pki_dir/ca.crt")
+users:
+- name: $cert
+  user:
+    client-certificate-data: $(base64 -w0 "$pki_dir/$cert.crt")
+    client-key-data: $(base64 -w0 "$pki_dir/$cert.key")
+contexts:
+- name: scs-local
+  context: {cluster: scs-local, user: $cert}
+current-context: scs-local
+YAML
+  )
+  mv "$file.tmp" "$file"
 }
 kc_dir="$state_dir/kubeconfigs"
 mkdir -p "$kc_dir"
