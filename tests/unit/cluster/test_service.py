@@ -202,3 +202,28 @@ def test_unknown_custom_resource_type_is_not_found(service, kube):
             "u1",
             False,
         )
+
+
+def test_api_errors_become_the_services_errors_with_the_original_chained():
+    from kubernetes.client.exceptions import ApiException
+
+    from services.cluster.cluster import translate
+    from services.cluster.exceptions import ClusterRejected, ClusterUnavailable
+
+    def failing(status):
+        @translate
+        def call():
+            raise ApiException(status=status, reason="r")
+
+        return call
+
+    for status, expected in (
+        (404, ObjectNotFound),
+        (409, ObjectExists),
+        (422, ClusterRejected),
+        (500, ClusterUnavailable),
+        (429, ClusterUnavailable),
+    ):
+        with pytest.raises(expected) as caught:
+            failing(status)()
+        assert isinstance(caught.value.__cause__, ApiException)
