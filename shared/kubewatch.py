@@ -3,15 +3,18 @@
 Used by the cluster-access modules of the services that run controllers (network, storage):
 they pass the list function of their typed API and get dictionaries (the JSON form, camelCase
 keys), so their logic modules never see a `kubernetes` object. After each full list the stream
-yields ("SYNCED", {"keys": [...]}) so a controller can forget objects that disappeared while it
-was not watching. A watch that expires (410 Gone) or breaks is listed again; a refused
-connection is retried with a capped backoff, so a controller survives the cluster restarting.
+yields ("SYNCED", {"keys": [...], "listed_at": <ISO time the list was asked for>}) so a
+controller can forget objects that disappeared while it was not watching (and only those it
+knew before the list: an object created since is not in it). A watch that expires (410 Gone)
+or breaks is listed again; a refused connection is retried with a capped backoff, so a
+controller survives the cluster restarting.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -55,6 +58,7 @@ def list_and_watch(
 def _one_round(
     api: client.ApiClient, list_fn: Callable[..., Any], **kwargs: Any
 ) -> Iterator[Event]:
+    listed_at = datetime.now(UTC).isoformat()
     listed = list_fn(**kwargs)
     version = listed.metadata.resource_version
     keys = []
@@ -62,7 +66,7 @@ def _one_round(
         obj = api.sanitize_for_serialization(item)
         keys.append(object_key(obj))
         yield "ADDED", obj
-    yield "SYNCED", {"keys": keys}
+    yield "SYNCED", {"keys": keys, "listed_at": listed_at}
 
     stream = watch.Watch().stream(
         list_fn,

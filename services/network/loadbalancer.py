@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -154,21 +154,28 @@ def release(ctx: LbContext, key: str, svc: dict[str, Any] | None = None) -> str 
     namespace, _, name = key.partition("/")
     ref = svc or {"metadata": {"namespace": namespace, "name": name}}
     with ctx.db.transaction() as session:
-        row = session.get(LbService, key)
+        # The driver locks the address row first: of two concurrent releases (the API's and
+        # the watch's), the second sees no address and records nothing.
         address = ctx.driver.release(session, key)
-        if row is not None:
-            if address is not None:
-                _record(session, "lb.address_released", ref, row.project_id, {"address": address})
-            session.delete(row)
+        project = session.scalar(select(LbService.project_id).where(LbService.service_key == key))
+        if address is not None:
+            _record(session, "lb.address_released", ref, project, {"address": address})
+        session.execute(delete(LbService).where(LbService.service_key == key))
     if address is not None:
         logger.info("Service %s released load-balancer address %s", key, address)
     return address
 
 
-def release_missing(ctx: LbContext, present: set[str]) -> list[str]:
-    """After a full list: release the Services that no longer exist."""
+def release_missing(ctx: LbContext, present: set[str], listed_at: datetime) -> list[str]:
+    """After a full list: release the Services that no longer exist.
+
+    Only rows older than the list count: a Service created through the API after the list
+    was taken is not in it, yet exists.
+    """
     with ctx.db.transaction() as session:
-        known = list(session.scalars(select(LbService.service_key)))
+        known = list(
+            session.scalars(select(LbService.service_key).where(LbService.updated_at < listed_at))
+        )
     return [key for key in known if key not in present and release(ctx, key) is not None]
 
 
@@ -193,7 +200,10 @@ def _publish_address(svc: dict[str, Any], address: str) -> None:
     if [i.get("ip") for i in ingress] == [address]:
         return
     meta = svc["metadata"]
-    cluster.set_load_balancer_ingress(meta["namespace"], meta["name"], [address])
+    try:
+        cluster.set_load_balancer_ingress(meta["namespace"], meta["name"], [address])
+    except NetworkObjectNotFound:
+        logger.info("Service %s went away before its address was written", service_key(svc))
 
 
 def _kube_event(svc: dict[str, Any], reason: str, message: str, kind: str) -> None:

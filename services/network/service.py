@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from nameko.events import event_handler
@@ -166,7 +167,8 @@ class NetworkService(HealthRpc):
     def handle_service_event(self, event_type: str, obj: dict[str, Any]) -> None:
         ctx = self._ctx()
         if event_type == "SYNCED":
-            loadbalancer.release_missing(ctx, set(obj["keys"]))
+            listed_at = datetime.fromisoformat(obj["listed_at"])
+            loadbalancer.release_missing(ctx, set(obj["keys"]), listed_at)
             return
         key = loadbalancer.service_key(obj)
         if event_type == "DELETED":

@@ -98,8 +98,10 @@ def _load(ctx: StorageContext, uid: str) -> Volume | None:
 
 def handle_claim(ctx: StorageContext, event_type: str, pvc: dict[str, Any]) -> str:
     """Act on one claim event; answers what was done (for logs and tests)."""
+    if event_type == "SYNCED":
+        return "ignored"
     meta, spec = pvc["metadata"], pvc.get("spec") or {}
-    if event_type == "SYNCED" or spec.get("storageClassName") not in classes.CLASSES:
+    if spec.get("storageClassName") not in classes.CLASSES:
         return "ignored"
     served, project = namespaces.served_project(meta["namespace"], ctx.selector)
     if not served:

@@ -4,6 +4,8 @@ Real: the database, the embedded driver, the outbox. Faked: the cluster (FakeClu
 conftest.py) - what the controller writes to it is recorded and checked.
 """
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from services.network import loadbalancer
@@ -90,5 +92,8 @@ def test_release_missing_after_a_full_list(lb_ctx, fake_cluster) -> None:
     fake_cluster.add_namespace("a", "p1")
     for name in ("keep", "gone"):
         loadbalancer.reconcile_service(lb_ctx, fake_cluster.service("a", name), "p1")
-    assert loadbalancer.release_missing(lb_ctx, {"a/keep"}) == ["a/gone"]
+    listed_at = datetime.now(UTC)
+    loadbalancer.reconcile_service(lb_ctx, fake_cluster.service("a", "newer"), "p1")
+    assert loadbalancer.release_missing(lb_ctx, {"a/keep"}, listed_at) == ["a/gone"]
+    assert loadbalancer.status_of(lb_ctx, "a/newer")["state"] == "allocated"
     assert loadbalancer.status_of(lb_ctx, "a/keep")["state"] == "allocated"
