@@ -1,7 +1,8 @@
 """Tables of the cluster service, on its own DeclarativeBase (no other service reads them).
 
 - `cluster_namespaces`: the namespaces created through the platform, their project and
-  setup state (`pending` until every required setup step answered, then `ready`; `deleted`).
+  setup state (`pending` until every required setup step answered, then `ready`; `deleted`)
+  and when `namespace.created` was last announced (a pending namespace is re-announced).
 - `cluster_namespace_steps`: which setup step answered for a namespace (one row per step,
   so a redelivered `namespace.setup_done` changes nothing).
 - `outbox`: events waiting for the relay (shared/events.py, shared/outbox.py).
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.events import OutboxMixin
@@ -40,6 +41,9 @@ class ManagedNamespace(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # When `namespace.created` was last recorded, and how often (re-announced while pending).
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    announcements: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class NamespaceStep(Base):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -105,10 +105,39 @@ def record_created(
         session.add(row)
     row.uid, row.status, row.project_id = meta.get("uid"), PENDING, project_id
     row.created_at, row.ready_at, row.deleted_at = datetime.now(UTC), None, None
+    row.announcements = 0
     session.query(NamespaceStep).filter_by(namespace=row.name).delete()
     session.flush()
-    _event(session, "namespace.created", actor, row, labels=project_labels(project_id))
+    announce(session, row, actor)
     return row
+
+
+def announce(session: Session, row: ManagedNamespace, actor: str) -> None:
+    """Record `namespace.created` (again): setup services are idempotent on it."""
+    row.announced_at = datetime.now(UTC)
+    row.announcements = (row.announcements or 0) + 1
+    _event(session, "namespace.created", actor, row, labels=project_labels(row.project_id))
+
+
+def reannounce_stale(
+    session: Session, after_seconds: float, max_announcements: int, now: datetime | None = None
+) -> list[str]:
+    """Announce again the namespaces still pending `after_seconds` after their last
+    announcement (a setup service was down or failed), at most `max_announcements` times."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=after_seconds)
+    query = (
+        select(ManagedNamespace)
+        .where(ManagedNamespace.status == PENDING)
+        .where(ManagedNamespace.announced_at < cutoff)
+        .where(ManagedNamespace.announcements < max_announcements)
+        .order_by(ManagedNamespace.announced_at)
+        .limit(100)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(session.scalars(query))
+    for row in rows:
+        announce(session, row, "system")
+    return [row.name for row in rows]
 
 
 def record_step(

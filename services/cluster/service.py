@@ -16,6 +16,7 @@ from typing import Any
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from services.cluster import custom_resources as cr
 from services.cluster import namespaces as ns
@@ -32,6 +33,12 @@ from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
 
 logger = logging.getLogger(__name__)
+
+# A namespace still pending this long after its announcement is announced again, up to
+# MAX_ANNOUNCEMENTS times in all (then it stays pending for an operator to look at).
+REANNOUNCE_INTERVAL_SECONDS = 30
+REANNOUNCE_AFTER_SECONDS = 60
+MAX_ANNOUNCEMENTS = 10
 
 
 class ClusterService(HealthRpc):
@@ -222,6 +229,14 @@ class ClusterService(HealthRpc):
             row = ns.record_step(session, name, step, event.get("id"), self._steps())
             status = row.status if row is not None else "unknown"
         logger.info("namespace setup step done namespace=%s step=%s status=%s", name, step, status)
+
+    @timer(interval=REANNOUNCE_INTERVAL_SECONDS)
+    def reannounce_pending(self) -> None:
+        """Announce `namespace.created` again for namespaces whose setup did not finish."""
+        with self.db.transaction() as session:
+            names = ns.reannounce_stale(session, REANNOUNCE_AFTER_SECONDS, MAX_ANNOUNCEMENTS)
+        if names:
+            logger.info("namespaces re-announced (setup pending): %s", ", ".join(names))
 
     def _steps(self) -> tuple[str, ...]:
         return ns.required_steps(self.config.get("NAMESPACE_SETUP_STEPS"))

@@ -227,3 +227,32 @@ def test_api_errors_become_the_services_errors_with_the_original_chained():
         with pytest.raises(expected) as caught:
             failing(status)()
         assert isinstance(caught.value.__cause__, ApiException)
+
+
+def test_pending_namespaces_are_announced_again_a_bounded_number_of_times(
+    service, kube, cluster_db
+):
+    from datetime import UTC, datetime, timedelta
+
+    from services.cluster import namespaces as ns
+
+    for name in ("slow", "done"):
+        kube.create_namespace.return_value = namespace(name, "p1", uid=f"uid-{name}")
+        service.create_namespace("p1", name, "u1")
+    for step in ("quota", "network"):
+        service.handle_namespace_setup_done(
+            {"id": step, "data": {"namespace": "done", "step": step}}
+        )
+
+    with cluster_db.transaction() as session:
+        assert ns.reannounce_stale(session, 60, 3) == []  # not stale yet
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    for _ in range(4):
+        with cluster_db.transaction() as session:
+            ns.reannounce_stale(session, 60, 3, now=later)
+        later += timedelta(minutes=5)
+
+    created = [e for e in events(cluster_db) if e["type"] == "namespace.created"]
+    assert [e["data"]["name"] for e in created].count("slow") == 3
+    assert [e["data"]["name"] for e in created].count("done") == 1
+    assert len({e["id"] for e in created}) == len(created)
