@@ -177,7 +177,12 @@ start kube-scheduler --config="$state_dir/kube-scheduler.yaml" \
   --authorization-kubeconfig="$kc_dir/kube-scheduler" \
   --bind-address="$host" --secure-port="$scheduler_port" --profiling=false
 
-start kwok --kubeconfig="$kc_dir/kwok" --config="$cluster_dir/kwok.yaml" \
+now=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+printf '%s stdout F %s\n' \
+  "$now" "container started (emulated by KWOK: no process runs)" \
+  "$now" "listening" >"$state_dir/emulated-container.log"
+sed "s|@STATE_DIR@|$state_dir|g" "$cluster_dir/kwok.yaml" >"$state_dir/kwok.yaml"
+start kwok --kubeconfig="$kc_dir/kwok" --config="$state_dir/kwok.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --node-ip="$host" --node-port="$kwok_port" --server-address="$host:$kwok_port" \
   --tls-cert-file="$pki_dir/kwok-serving.crt" --tls-private-key-file="$pki_dir/kwok-serving.key" \

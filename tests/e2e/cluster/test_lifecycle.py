@@ -1,4 +1,4 @@
-"""KWOK's pod lifecycle: Jobs complete, deleted pods go away, pods get IPs on their node."""
+"""KWOK's pod lifecycle: Jobs complete, pods get IPs and a log, deleted pods go away."""
 
 import pytest
 from kubernetes import client, utils
@@ -22,7 +22,9 @@ def test_job_from_shared_inputs_completes(api_client: client.ApiClient, namespac
     assert status.succeeded == 1
 
 
-def test_deleted_pod_goes_away(core: client.CoreV1Api, namespace: str) -> None:
+def test_pod_runs_with_a_log_and_goes_away_when_deleted(
+    core: client.CoreV1Api, namespace: str
+) -> None:
     spec = client.V1PodSpec(containers=[client.V1Container(name="app", image="nginx:1.27")])
     core.create_namespaced_pod(
         namespace,
@@ -36,6 +38,8 @@ def test_deleted_pod_goes_away(core: client.CoreV1Api, namespace: str) -> None:
     )
     assert pod.status.host_ip == "127.0.0.1"
     assert pod.status.pod_ip
+    # Read through the apiserver's kubelet connection, served by KWOK.
+    assert "emulated by KWOK" in core.read_namespaced_pod_log("short", namespace)
 
     # The default 30 s grace period: KWOK, playing the kubelet, removes the pod at once.
     core.delete_namespaced_pod("short", namespace)
