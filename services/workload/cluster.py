@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import urllib3
@@ -21,6 +21,7 @@ from kubernetes.config.config_exception import ConfigException
 from nameko.extensions import DependencyProvider
 
 from services.workload.exceptions import (
+    ClusterConflict,
     ClusterRefused,
     ClusterUnavailable,
     ObjectNotFound,
@@ -32,6 +33,7 @@ from shared.kube import api_client
 logger = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT_SECONDS = 30
+CONFLICT_RETRIES = 5
 PLURALS: dict[str, str] = {
     "Deployment": "deployments",
     "StatefulSet": "statefulsets",
@@ -133,6 +135,23 @@ class Cluster:
     ) -> dict[str, Any]:
         body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
         return self.request("DELETE", resource_path(kind, namespace, name), body)
+
+    def update(
+        self, kind: str, namespace: str, name: str, mutate: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """Read, change with `mutate`, write back; read again when the object moved on."""
+        for attempt in range(CONFLICT_RETRIES):
+            body = self.get(kind, namespace, name)
+            body.pop("status", None)
+            body["metadata"].pop("managedFields", None)
+            mutate(body)
+            try:
+                return self.replace(namespace, body)
+            except ClusterConflict:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+                logger.debug("%s %s/%s changed meanwhile; retrying", kind, namespace, name)
+        raise AssertionError("unreachable")
 
     def ensure(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a cluster-scoped object, or replace it when it differs (idempotent)."""
@@ -248,8 +267,10 @@ def translate(exc: ApiException, what: str) -> Exception:
     status, message, details = _status_of(exc)
     if status == 404:
         return ObjectNotFound(message or f"not found: {what}", details)
+    if status == 409 and details.get("reason") == "AlreadyExists":
+        return WorkloadExists(message or f"already exists: {what}", details)
     if status == 409:
-        return WorkloadExists(message or f"conflict: {what}", details)
+        return ClusterConflict(message or f"conflict: {what}", details)
     if status == 410:
         return WatchExpired(message or "resourceVersion too old", details)
     if status in (400, 403, 422):

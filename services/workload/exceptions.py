@@ -137,3 +137,10 @@ class LogsUnavailable(WorkloadError, Unavailable):
     """The node's kubelet serves no logs for this pod (e.g. KWOK without a logs config)."""
 
     code = "logs_unavailable"
+
+
+@registered
+class ClusterConflict(WorkloadError, Conflict):
+    """The object changed in the cluster while this change was made; retrying may help."""
+
+    code = "cluster_conflict"

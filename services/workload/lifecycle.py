@@ -131,9 +131,11 @@ def set_strategy(
     if form.get("partition") is not None and row.kind != "StatefulSet":
         raise InvalidOperation("partition applies to StatefulSets only", {"field": "partition"})
     field, value = forms.strategy(row.kind, form)
-    body = deps.cluster.get(row.kind, namespace, name)
-    body["spec"][field] = value
-    deps.cluster.replace(namespace, body)
+
+    def mutate(body: dict[str, Any]) -> None:
+        body["spec"][field] = value
+
+    deps.cluster.update(row.kind, namespace, name, mutate)
     logger.info("set the update strategy of %s %s/%s", row.kind, namespace, name)
     return _save(deps, row, actor, "workload.updated", {"changed": ["strategy"], field: value})
 
@@ -166,7 +168,7 @@ def replace_template(
             deps.quota, row.project_id, row.id, row.quota_grants, cost, pods, actor, row.storage
         )
     try:
-        deps.cluster.replace(row.namespace, _writable(body))
+        deps.cluster.update(row.kind, row.namespace, row.name, _same_template(row.kind, body))
     except Exception:
         if change is not None:
             grants.abort(deps.quota, change)
@@ -332,11 +334,20 @@ def _apply_labels(body: dict[str, Any], labels: dict[str, str | None]) -> None:
                 current[key] = value
 
 
-def _writable(body: dict[str, Any]) -> dict[str, Any]:
-    body = copy.deepcopy(body)
-    body.pop("status", None)
-    body["metadata"].pop("managedFields", None)
-    return body
+def _same_template(kind: str, changed: dict[str, Any]) -> Any:
+    """A mutation giving the latest object the changed pod template and labels."""
+    path = pod_template_path(kind)
+    template = copy.deepcopy(dig(changed, path))
+    labels = copy.deepcopy(changed["metadata"].get("labels"))
+
+    def mutate(body: dict[str, Any]) -> None:
+        node = body
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = copy.deepcopy(template)
+        body["metadata"]["labels"] = copy.deepcopy(labels)
+
+    return mutate
 
 
 def _save(
