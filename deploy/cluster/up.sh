@@ -34,6 +34,14 @@ if [ "$running" -gt 0 ]; then
   flock 9
 fi
 
+# Nothing of ours runs now: a port that answers belongs to someone else.
+for port in "$etcd_port" "$etcd_peer_port" "$apiserver_port" "$controller_manager_port" \
+  "$scheduler_port" "$kwok_port" "$metrics_server_port"; do
+  if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+    die "$host:$port is already in use by another program (see SCS_*_PORT in lib.sh)"
+  fi
+done
+
 t0=$(date +%s%N)
 elapsed() {
   local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
