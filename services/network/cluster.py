@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import eventlet
+import urllib3
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config import ConfigException
@@ -71,7 +72,7 @@ def _translated(call: Callable[[], T], what: str) -> T:
                 f"the cluster refused {what}: {details['reason']}", details
             ) from exc
         raise ClusterUnavailable(f"the cluster failed on {what}", details) from exc
-    except (OSError, ValueError, ConfigException) as exc:
+    except (OSError, ValueError, ConfigException, urllib3.exceptions.HTTPError) as exc:
         raise ClusterUnavailable(
             f"the cluster did not answer on {what}", {"object": what}
         ) from exc
