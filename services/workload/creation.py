@@ -33,7 +33,7 @@ from services.workload.manifests import (
     replicas_of,
 )
 from services.workload.models import Workload
-from services.workload.quota_usage import claim_storage, pod_cost
+from services.workload.quota_usage import pod_cost
 from services.workload.tenancy import (
     MANAGED_LABEL,
     PROJECT_LABEL,
@@ -55,7 +55,9 @@ class Planned:
         self.id = str(uuid.uuid4())
         self.pods = pods
         self.cost = pod_cost(doc.body)
-        self.storage = claim_storage(doc.body)
+        # Claims (volumeClaimTemplates included) are charged by the storage service, which
+        # provisions them; charging them here too would count them twice.
+        self.storage: dict[str, int] = {}
         self.hpa_max = 0
         self.change: grants.GrantChange | None = None
         self.created: dict[str, Any] | None = None

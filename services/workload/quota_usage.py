@@ -54,7 +54,7 @@ def pod_cost(body: dict[str, Any]) -> PodCost:
 
 
 def quota_items(cost: PodCost, pods: int, storage: dict[str, int] | None = None) -> dict:
-    """Quota reservation items for `pods` pods of `cost` (plus claim storage per class)."""
+    """Quota reservation items for `pods` pods of `cost` (plus any storage per class)."""
     items: dict[str, dict[str, int]] = {
         "cpu": {"requested": cost.cpu * pods, "overhead": cost.overhead_cpu * pods},
         "memory": {"requested": cost.memory * pods, "overhead": cost.overhead_memory * pods},
@@ -65,23 +65,6 @@ def quota_items(cost: PodCost, pods: int, storage: dict[str, int] | None = None)
     for storage_class, size in (storage or {}).items():
         items[f"storage.{storage_class}"] = {"requested": size * pods, "overhead": 0}
     return items
-
-
-def claim_storage(body: dict[str, Any], default_class: str = "standard") -> dict[str, int]:
-    """Bytes per StorageClass that a StatefulSet's volumeClaimTemplates ask for, per replica."""
-    if body.get("kind") != "StatefulSet":
-        return {}
-    per_class: dict[str, int] = {}
-    templates = (body.get("spec") or {}).get("volumeClaimTemplates") or []
-    for i, template in enumerate(templates):
-        spec = (template or {}).get("spec") or {}
-        size = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
-        if size is None:
-            continue
-        path = f"spec.volumeClaimTemplates[{i}].spec.resources.requests.storage"
-        storage_class = spec.get("storageClassName") or default_class
-        per_class[storage_class] = per_class.get(storage_class, 0) + _bytes(size, path)
-    return per_class
 
 
 def _each(spec: dict[str, Any], name: str) -> list[tuple[int, dict[str, Any]]]:

@@ -6,7 +6,7 @@ import pytest
 
 from services.workload.exceptions import InvalidManifest
 from services.workload.manifests import read_documents
-from services.workload.quota_usage import claim_storage, pod_cost, quota_items
+from services.workload.quota_usage import pod_cost, quota_items
 
 INPUTS = Path(__file__).resolve().parents[4] / "shared" / "inputs"
 
@@ -47,17 +47,6 @@ def test_items_multiply_by_pods_and_keep_overhead_apart() -> None:
     assert items["memory"] == {"requested": 300 * 2**20, "overhead": 3 * 160 * 2**20}
     assert items["count.pods"] == {"requested": 3, "overhead": 0}
     assert "gpu" not in items
-
-
-def test_statefulset_claims_are_charged_per_class_and_replica() -> None:
-    docs = read_documents((INPUTS / "web-statefulset.yaml").read_text())
-    web = [d for d in docs if d.kind == "StatefulSet"][0]
-
-    storage = claim_storage(web.body)
-    items = quota_items(pod_cost(web.body), 2, storage)
-
-    assert storage == {"standard": 2**30}
-    assert items["storage.standard"] == {"requested": 2 * 2**30, "overhead": 0}
 
 
 def test_a_malformed_quantity_names_its_field() -> None:
