@@ -15,7 +15,7 @@ from typing import Any
 
 from nameko.exceptions import UnknownService
 
-from services.workload import grants, isolation, records
+from services.workload import gpus, grants, isolation, records
 from services.workload.deps import Deps
 from services.workload.exceptions import (
     InvalidManifest,
@@ -69,6 +69,9 @@ def create(
     _validate(documents, project_id, namespace)
     require_project_namespace(deps.cluster, project_id, namespace)
     planned = _check(deps, namespace, documents)
+    for item in planned:
+        if item.cost.gpu:
+            gpus.place(deps.owners.get("gpu"), project_id, item.doc, actor)
     hpas = [d for d in documents if d.role == HPA]
     companions = [d for d in documents if d.role == COMPANION]
     _require_owners(deps, companions)

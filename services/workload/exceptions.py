@@ -144,3 +144,10 @@ class ClusterConflict(WorkloadError, Conflict):
     """The object changed in the cluster while this change was made; retrying may help."""
 
     code = "cluster_conflict"
+
+
+@registered
+class GpuPlacementRefused(WorkloadError, Unprocessable):
+    """The gpu service found no supported GPU for the request (its reason in details)."""
+
+    code = "gpu_placement_refused"

@@ -65,6 +65,7 @@ class WorkloadService(HealthRpc):
     network = RpcProxy("network")
     storage = RpcProxy("storage")
     config = RpcProxy("config")
+    gpu = RpcProxy("gpu")
 
     # -- create --------------------------------------------------------------------------
 
@@ -301,7 +302,12 @@ class WorkloadService(HealthRpc):
     # -- helpers -------------------------------------------------------------------------
 
     def _deps(self) -> Deps:
-        owners = {"network": self.network, "storage": self.storage, "config": self.config}
+        owners = {
+            "network": self.network,
+            "storage": self.storage,
+            "config": self.config,
+            "gpu": self.gpu,
+        }
         return Deps(db=self.db, cluster=self.cluster, quota=self.quota, owners=owners)
 
     def _actor(self, actor: str | None) -> str:

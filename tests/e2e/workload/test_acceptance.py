@@ -21,9 +21,10 @@ from nameko.testing.utils import find_free_port
 from runner.embedded import embedded_suite
 from tests.conftest import DatabaseFactory
 from tests.e2e.workload.conftest import INPUTS, wait_until
+from tests.e2e.workload.test_create import create
 from tests.interface.gateway.conftest import ADMIN, Client
 
-SUITE = ["auth", "quota", "workload", "network", "storage", "config", "gateway"]
+SUITE = ["auth", "quota", "gpu", "workload", "network", "storage", "config", "gateway"]
 RUN = uuid.uuid4().hex[:10]
 POOL = "198.51.100.40-198.51.100.47"
 
@@ -82,12 +83,7 @@ def namespace(core: k8s.CoreV1Api, tenant: dict[str, Any]) -> Iterator[str]:
 
 
 def _create(client: Client, tenant: dict, namespace: str, file: str) -> Any:
-    return client.call(
-        "POST",
-        f"/api/v1/projects/{tenant['project']}/workloads",
-        token=tenant["token"],
-        json_body={"namespace": namespace, "manifest": Path(INPUTS / file).read_text()},
-    )
+    return create(client, tenant, namespace, Path(INPUTS / file).read_text())
 
 
 def _owners(reply: Any) -> dict[str, str]:
@@ -167,3 +163,7 @@ def test_gpu_deployment_lands_on_a_gpu_node(
 
     node = core.read_node(wait_until("the GPU pod scheduled", scheduled, timeout=60))
     assert int(node.status.allocatable["nvidia.com/gpu"]) >= 1
+    # the gpu service pinned a product the platform's driver supports, on amd64
+    product = node.metadata.labels["nvidia.com/gpu.product"]
+    assert product.startswith(("Tesla-T4", "Tesla-V100")), product
+    assert node.metadata.labels["kubernetes.io/arch"] == "amd64"

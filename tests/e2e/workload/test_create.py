@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import yaml
@@ -26,13 +27,19 @@ def workloads(project: str) -> str:
 
 
 def create(client: Client, tenant: dict, namespace: str, manifest: Any) -> Any:
+    """POST the manifest; while the gpu service's inventory is still syncing, ask again."""
     text = manifest if isinstance(manifest, str) else yaml.safe_dump_all(manifest)
-    return client.call(
-        "POST",
-        workloads(tenant["project"]),
-        token=tenant["token"],
-        json_body={"namespace": namespace, "manifest": text},
-    )
+    deadline = time.monotonic() + 30
+    while True:
+        reply = client.call(
+            "POST",
+            workloads(tenant["project"]),
+            token=tenant["token"],
+            json_body={"namespace": namespace, "manifest": text},
+        )
+        if reply.code != "gpu_inventory_not_ready" or time.monotonic() > deadline:
+            return reply
+        time.sleep(1)
 
 
 def deployment(name: str, pod_spec: dict | None = None, replicas: int = 1) -> dict:
@@ -172,3 +179,17 @@ def test_a_namespace_of_another_project_is_refused(
 
     assert reply.status == 403
     assert reply.body["code"] == "namespace_not_in_project"
+
+
+def test_a_gpu_request_no_node_can_hold_is_refused(
+    client: Client, tenant: dict, namespace: str, apps: k8s.AppsV1Api
+) -> None:
+    body = deployment("greedy")
+    body["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "limits": {"nvidia.com/gpu": "9"}
+    }
+    reply = create(client, tenant, namespace, [body])
+
+    assert reply.status == 422, reply.body
+    assert reply.body["code"] == "gpus_insufficient"
+    assert apps.list_namespaced_deployment(namespace).items == []
