@@ -50,9 +50,14 @@ def policy_manifest(namespace: str, project_id: str) -> dict[str, Any]:
 
 
 def ensure_isolation(
-    db: Database, namespace: str, project_id: str | None = None
+    db: Database, namespace: str, project_id: str | None = None, announce: bool = False
 ) -> dict[str, Any]:
-    """Install or correct the policy; answers {namespace, project_id, policy, created}."""
+    """Install or correct the policy; answers {namespace, project_id, policy, created}.
+
+    `namespace.setup_done` is recorded on the first installation, and on every call with
+    `announce` (a repeated `namespace.created`: the cluster service re-announces a namespace
+    whose setup it has not seen finish, so it must get an answer again).
+    """
     found = cluster.get_namespace(namespace)
     if found is None:
         raise NetworkObjectNotFound(f"namespace {namespace} not found", {"namespace": namespace})
@@ -76,6 +81,9 @@ def ensure_isolation(
         cluster.replace_object(wanted)
 
     created = _remember(db, found["metadata"]["uid"], namespace, owner)
+    if announce and not created:
+        with db.transaction() as session:
+            _record_setup_done(session, found["metadata"]["uid"], namespace, owner)
     if created:
         logger.info("namespace %s of project %s isolated", namespace, owner)
     return {"namespace": namespace, "project_id": owner, "policy": POLICY_NAME, "created": created}
@@ -95,15 +103,19 @@ def _insert_isolation(db: Database, uid: str, namespace: str, project_id: str) -
         session.add(
             NetworkIsolation(namespace_uid=uid, namespace=namespace, project_id=project_id)
         )
-        event = new_event(
-            "namespace.setup_done",
-            actor=SYSTEM_ACTOR,
-            project=project_id,
-            resource={"kind": "Namespace", "namespace": None, "name": namespace, "uid": uid},
-            data={"namespace": namespace, "step": "network"},
-        )
-        record_event(session, OutboxEvent, event)
+        _record_setup_done(session, uid, namespace, project_id)
         return True
+
+
+def _record_setup_done(session: Any, uid: str, namespace: str, project_id: str) -> None:
+    event = new_event(
+        "namespace.setup_done",
+        actor=SYSTEM_ACTOR,
+        project=project_id,
+        resource={"kind": "Namespace", "namespace": None, "name": namespace, "uid": uid},
+        data={"namespace": namespace, "step": "network"},
+    )
+    record_event(session, OutboxEvent, event)
 
 
 def ensure_all(db: Database, selector: str) -> int:

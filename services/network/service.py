@@ -203,7 +203,7 @@ class NetworkService(HealthRpc):
     @event_handler(EVENT_SOURCE, "namespace.created")
     def handle_namespace_created(self, event: dict[str, Any]) -> None:
         name = (event.get("data") or {}).get("name") or event["resource"]["name"]
-        isolation.ensure_isolation(self.db, name, event.get("project"))
+        isolation.ensure_isolation(self.db, name, event.get("project"), announce=True)
 
     @timer(interval=ISOLATION_RESYNC_SECONDS, eager=True)
     def resync(self) -> None:

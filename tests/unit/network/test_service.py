@@ -7,9 +7,11 @@ only publishes in the background).
 
 import pytest
 from nameko.testing.services import worker_factory
+from sqlalchemy import select
 
 from services.network.drivers.embedded import EmbeddedSdnDriver
 from services.network.exceptions import InvalidManifest, NamespaceNotInProject
+from services.network.models import OutboxEvent
 from services.network.service import NetworkService
 from shared.context import Context
 
@@ -98,5 +100,8 @@ def test_namespace_created_event_installs_the_policy(service, fake_cluster) -> N
         "resource": {"kind": "Namespace", "name": "vision-dev"},
     }
     service.handle_namespace_created(event)
-    service.handle_namespace_created(event)  # redelivered: no second policy, no error
+    service.handle_namespace_created(event)  # re-announced: no second policy, answered again
     assert ("NetworkPolicy", "vision-dev", "scs-project-isolation") in fake_cluster.objects
+    with service.db.transaction() as session:
+        types = [r.event_type for r in session.scalars(select(OutboxEvent))]
+    assert types == ["namespace.setup_done", "namespace.setup_done"]
