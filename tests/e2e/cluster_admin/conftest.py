@@ -1,8 +1,8 @@
 """The cluster and config services behind the gateway, against the local control plane.
 
 Real: RabbitMQ (a fresh vhost per module), PostgreSQL (a fresh database per service), the
-auth, quota, cluster, config, network, audit and gateway nameko containers in this process,
-the HTTP server on a free loopback port, and the local cluster (upstream etcd, apiserver,
+auth, quota, cluster, config, network, workload, audit and gateway nameko containers in this
+process, the HTTP server on a free loopback port, and the local cluster (upstream etcd, apiserver,
 controller-manager and scheduler; KWOK plays the nodes of deploy/cluster/nodes.yaml, so pods
 are scheduled and marked Running but no container runs). Nothing is mocked.
 
@@ -39,8 +39,10 @@ amqp_vhost = gateway_suite.amqp_vhost
 admin_token = gateway_suite.admin_token
 world = gateway_suite.world
 
-SERVICES = ["auth", "quota", "cluster", "config", "network", "audit", "gateway"]
-DATABASES = ("AUTH", "QUOTA", "CLUSTER", "CONFIG", "NETWORK", "AUDIT")
+SERVICES = ["auth", "quota", "cluster", "config", "network", "workload", "audit", "gateway"]
+DATABASES = ("AUTH", "QUOTA", "CLUSTER", "CONFIG", "NETWORK", "WORKLOAD", "AUDIT")
+# Every setup service runs here, so a namespace is ready only once all three answered.
+SETUP_STEPS = "quota,network,workload"
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +71,7 @@ def suite_config(
     config = {
         "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{amqp_vhost}",
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        "NAMESPACE_SETUP_STEPS": "quota,network",
+        "NAMESPACE_SETUP_STEPS": SETUP_STEPS,
         "max_workers": 20,
     }
     config |= {f"{name}_DATABASE_URL": databases.create() for name in DATABASES}

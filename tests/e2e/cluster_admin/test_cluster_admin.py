@@ -198,7 +198,7 @@ def test_project_namespace_is_set_up_then_ready_and_the_apiserver_enforces_quota
     name = namespaces.create()
     admin = world["tokens"]["project_admin"]
     wait_until(
-        "the namespace to be ready (quota and network set up)",
+        "the namespace to be ready (quota, network and workload set up)",
         lambda: _namespace_ready(client, admin, own, name),
         timeout=30,
     )
@@ -402,3 +402,75 @@ def test_imported_crd_accepts_custom_resources_in_own_namespaces_only(
             except k8s.exceptions.ApiException as exc:
                 if exc.status != 404:
                     raise
+
+
+WORKLOAD_YAML = """
+apiVersion: v1
+kind: Secret
+metadata: {name: web-credentials}
+stringData: {token: carried-by-the-workload-yaml}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: nginx
+        resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: 100m, memory: 64Mi}}
+        envFrom: [{secretRef: {name: web-credentials}}]
+"""
+
+
+def _used_cpu(client, token: str, project: str) -> int:
+    reply = client.call("GET", f"{V1}/projects/{project}/quota", token)
+    assert reply.status == 200, reply.body
+    return int(reply.body["resources"].get("cpu", {}).get("used", 0))
+
+
+def test_workload_yaml_secrets_go_through_config_and_forced_delete_releases_quota(
+    client, world, core, namespaces
+):
+    own = world["projects"]["own"]
+    admin, user = world["tokens"]["project_admin"], world["tokens"]["user"]
+    name = namespaces.create()
+    wait_until("the namespace to be ready", lambda: _namespace_ready(client, admin, own, name))
+    assert core.read_namespace(name).metadata.labels["scs.io/tenant"] == "true"
+    before = _used_cpu(client, admin, own)
+
+    created = client.call(
+        "POST",
+        f"{V1}/projects/{own}/workloads",
+        user,
+        {"namespace": name, "manifest": WORKLOAD_YAML},
+    )
+    assert created.status == 201, created.body
+    owners = {(o["kind"], o["owner"]) for o in created.body["objects"]}
+    assert ("Secret", "config") in owners
+    assert core.read_namespaced_secret("web-credentials", name).metadata.uid
+    shown = client.call(
+        "GET",
+        f"{V1}/projects/{own}/config/web-credentials",
+        user,
+        params={"namespace": name, "kind": "Secret"},
+    )
+    assert shown.body["data"] == {"token": "******"}
+    assert _used_cpu(client, admin, own) > before
+
+    busy = client.call("DELETE", f"{V1}/projects/{own}/namespaces/{name}", admin)
+    assert (busy.status, busy.code) == (409, "namespace_not_empty"), busy.body
+    assert busy.body["details"]["workloads"]["Deployment"] == 1
+    forced = client.call(
+        "DELETE", f"{V1}/projects/{own}/namespaces/{name}", admin, params={"force": "true"}
+    )
+    assert forced.status == 200, forced.body
+    wait_until(
+        "the namespace's quota to be released",
+        lambda: _used_cpu(client, admin, own) == before,
+        timeout=30,
+    )
