@@ -223,3 +223,51 @@ def test_deleting_a_claim_deletes_its_volume_and_returns_quota(
         lambda: not [v for v in core.list_persistent_volume().items if v.metadata.name == pv_name],
     )
     assert not os.path.exists(path)
+
+
+def test_a_pod_with_two_claims_of_different_classes_runs_with_both_mounted(
+    client, world, core, project_namespace
+) -> None:
+    """The storage side of "a workload with two volumes of different classes": the claims come
+    from this service, the pod (what the workload service's form produces) from the test."""
+    project, token = world["projects"]["own"], world["tokens"]["user"]
+    ns = project_namespace(project)
+    mounts = {"data": ("capacity", "/var/lib/data"), "cache": ("high-performance", "/cache")}
+    for name, (storage_class, _) in mounts.items():
+        assert _create(client, token, project, ns, name, storage_class, "1Gi").status == 201
+    pod = {
+        "metadata": {"name": "app"},
+        "spec": kata(
+            {
+                "containers": [
+                    {
+                        "name": "app",
+                        "image": "busybox:1.36",
+                        "volumeMounts": [
+                            {"name": name, "mountPath": path} for name, (_, path) in mounts.items()
+                        ],
+                    }
+                ],
+                "volumes": [
+                    {"name": name, "persistentVolumeClaim": {"claimName": name}} for name in mounts
+                ],
+            }
+        ),
+    }
+    core.create_namespaced_pod(ns, pod)
+    wait_until(
+        "the pod running",
+        lambda: core.read_namespaced_pod("app", ns).status.phase == "Running",
+        timeout=60,
+    )
+    live = core.read_namespaced_pod("app", ns)
+    assert {m.mount_path for m in live.spec.containers[0].volume_mounts} >= {
+        "/var/lib/data",
+        "/cache",
+    }
+    classes = {
+        name: core.read_namespaced_persistent_volume_claim(name, ns).spec.storage_class_name
+        for name in mounts
+    }
+    assert classes == {"data": "capacity", "cache": "high-performance"}
+    assert all(_phase(core, ns, name) == "Bound" for name in mounts)
