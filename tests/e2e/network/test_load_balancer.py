@@ -249,3 +249,74 @@ def test_an_ingress_is_created_updated_and_deleted(
         "DELETE", f"{path}/site", token=token, params={"namespace": ns, "kind": kind}
     )
     assert reply.status == 200 and reply.body["deleted"] is True
+
+
+def test_a_service_is_created_updated_edited_as_yaml_and_listed(
+    client, world, core, project_namespace
+) -> None:
+    project, token = world["projects"]["own"], world["tokens"]["user"]
+    ns = project_namespace(project)
+    path = P.format(project) + "/services"
+    body = {
+        "namespace": ns,
+        "name": "api",
+        "ports": [{"port": 8080, "target_port": "http"}],
+        "selector": {"app": "api"},
+    }
+    created = client.call("POST", path, token=token, json_body=body)
+    assert created.status == 201 and created.body["type"] == "ClusterIP"
+    cluster_ip = created.body["cluster_ip"]
+
+    reply = client.call("PUT", f"{path}/api", token=token, json_body={**body, "type": "NodePort"})
+    assert reply.status == 200 and reply.body["type"] == "NodePort", reply.body
+    node_port = reply.body["ports"][0]["nodePort"]
+    assert 30000 <= node_port <= 32767 and reply.body["cluster_ip"] == cluster_ip
+
+    live = client.call("GET", path, token=token, params={"namespace": ns}).body["items"][0]
+    document = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "api"},
+        "spec": {
+            "type": "NodePort",
+            "selector": {"app": "api", "tier": "web"},
+            "ports": [{"port": 8080, "targetPort": "http"}],
+        },
+    }
+    reply = client.call(
+        "PUT",
+        f"{path}/api/yaml",
+        token=token,
+        json_body={"namespace": ns, "yaml": yaml.safe_dump(document)},
+    )
+    assert reply.status == 200, reply.body
+    assert reply.body["selector"] == {"app": "api", "tier": "web"}
+    assert reply.body["ports"][0]["nodePort"] == node_port  # kept across the edit
+    assert live["uid"] == reply.body["uid"]
+    svc = core.read_namespaced_service("api", ns)
+    assert svc.spec.selector == {"app": "api", "tier": "web"}
+
+    bad = client.call(
+        "PUT",
+        f"{path}/api/yaml",
+        token=token,
+        json_body={"namespace": ns, "yaml": "kind: Service\nmetadata: [oops"},
+    )
+    assert bad.status == 400 and "yaml" in bad.body["details"]["fields"]
+    foreign = client.call(
+        "POST", path, token=world["tokens"]["other_user"], json_body={**body, "name": "x"}
+    )
+    assert foreign.status == 403
+
+
+def test_a_namespace_of_another_project_is_refused(client, world, project_namespace) -> None:
+    project, token = world["projects"]["own"], world["tokens"]["user"]
+    theirs = project_namespace(world["projects"]["other"])
+    body = {"namespace": theirs, "name": "sneaky", "type": "LoadBalancer", "ports": [{"port": 80}]}
+    reply = client.call("POST", P.format(project) + "/services", token=token, json_body=body)
+    assert reply.status == 403 and reply.code == "namespace_not_in_project", reply.body
+    assert "namespace" in reply.body["details"]["fields"]
+    listed = client.call(
+        "GET", P.format(project) + "/services", token=token, params={"namespace": theirs}
+    )
+    assert listed.status == 403
