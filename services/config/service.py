@@ -100,7 +100,7 @@ class ConfigService(HealthRpc):
             args["labels"],
             args["secret_type"],
         )
-        if objects.MASK in args["data"].values():
+        if args["kind"] == "Secret" and objects.MASK in args["data"].values():
             raise invalid("data", f"{objects.MASK!r} keeps a stored value; nothing is stored")
         created = self.kube.create(body, objects.secret_values(body))
         return self._written("config.created", project_id, created, args["actor"])
