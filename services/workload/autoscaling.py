@@ -12,7 +12,7 @@ from typing import Any
 from services.workload import grants
 from services.workload.deps import Deps
 from services.workload.exceptions import InvalidOperation, ObjectNotFound, WorkloadExists
-from services.workload.lifecycle import SCALABLE, _save, load_row
+from services.workload.lifecycle import SCALABLE, load_row, save
 from services.workload.models import Workload
 from services.workload.tenancy import MANAGED_LABEL, PROJECT_LABEL
 
@@ -77,7 +77,7 @@ def set_autoscaling(
     held = grants.finish(deps.quota, change, row.id)
     logger.info("set autoscaling of %s/%s: %s", namespace, name, body["spec"])
     data = {"changed": ["autoscaling"], "autoscaling": body["spec"]}
-    return _save(
+    return save(
         deps,
         row,
         actor,
@@ -106,7 +106,7 @@ def _remove(deps: Deps, row: Workload, actor: str) -> dict[str, Any]:
     )
     held = grants.finish(deps.quota, change, row.id)
     data = {"changed": ["autoscaling"], "autoscaling": None}
-    return _save(deps, row, actor, "workload.updated", data, hpa_max=None, quota_grants=held)
+    return save(deps, row, actor, "workload.updated", data, hpa_max=None, quota_grants=held)
 
 
 def _create_or_replace(deps: Deps, namespace: str, body: dict[str, Any]) -> None:

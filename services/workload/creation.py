@@ -15,7 +15,7 @@ from typing import Any
 
 from nameko.exceptions import UnknownService
 
-from services.workload import gpus, grants, isolation, records
+from services.workload import gpus, grants, isolation, lifecycle, records
 from services.workload.deps import Deps
 from services.workload.exceptions import (
     InvalidManifest,
@@ -61,12 +61,21 @@ class Planned:
         self.hpa_max = 0
         self.change: grants.GrantChange | None = None
         self.created: dict[str, Any] | None = None
+        self.request_id: str | None = None
 
 
 def create(
-    deps: Deps, project_id: str, namespace: str, documents: list[Document], actor: str
+    deps: Deps,
+    project_id: str,
+    namespace: str,
+    documents: list[Document],
+    actor: str,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     _validate(documents, project_id, namespace)
+    replay = _replay(deps, request_id, project_id, namespace, actor)
+    if replay is not None:
+        return replay
     require_project_namespace(deps.cluster, project_id, namespace)
     planned = _check(deps, namespace, documents)
     for item in planned:
@@ -77,16 +86,90 @@ def create(
     _require_owners(deps, companions)
 
     _reserve(deps, project_id, planned, hpas, actor)
+    retargeted = _reserve_for_existing(deps, namespace, planned, hpas, actor)
     applied: list[tuple[str, Document, dict[str, Any]]] = []
     try:
         _apply(deps, project_id, namespace, companions, planned, hpas, actor, applied)
     except Exception:
         _undo(deps, project_id, namespace, applied, actor)
+        changes = [item.change for item in planned] + [c for _, _, c in retargeted]
+        for change in changes:
+            if change is not None:
+                grants.abort(deps.quota, change)
+        raise
+    for row, maximum, change in retargeted:
+        held = grants.finish(deps.quota, change, row.id)
+        data = {"changed": ["autoscaling"], "max_replicas": maximum}
+        lifecycle.save(
+            deps, row, actor, "workload.updated", data, hpa_max=maximum, quota_grants=held
+        )
+    for item in planned:
+        item.request_id = request_id
+    return _record(deps, project_id, namespace, planned, applied, actor)
+
+
+def _replay(
+    deps: Deps, request_id: str | None, project_id: str, namespace: str, actor: str
+) -> dict[str, Any] | None:
+    """A create redelivered after it succeeded answers what it created the first time.
+
+    Only for the same caller, project and namespace: a request id comes from the client.
+    """
+    if not request_id or request_id == "-":
+        return None
+    with deps.db.transaction() as session:
+        rows = [
+            row
+            for row in records.by_request(session, request_id)
+            if (row.project_id, row.namespace, row.created_by) == (project_id, namespace, actor)
+        ]
+        if not rows:
+            return None
+        logger.info("create request %s was done already; answering it again", request_id)
+        return {"workloads": [records.view(row) for row in rows], "objects": [], "replayed": True}
+
+
+def _reserve_for_existing(
+    deps: Deps,
+    namespace: str,
+    planned: list[Planned],
+    hpas: list[Document],
+    actor: str,
+) -> list[tuple[Workload, int, grants.GrantChange]]:
+    """HPAs for workloads created earlier: the ledger must cover their maxReplicas too.
+
+    On a refusal, everything this request reserved is released (the new workloads' too).
+    """
+    new = {item.doc.name for item in planned}
+    changes: list[tuple[Workload, int, grants.GrantChange]] = []
+    try:
+        for doc in hpas:
+            name = (doc.body["spec"].get("scaleTargetRef") or {}).get("name")
+            if name in new:
+                continue
+            with deps.db.transaction() as session:
+                row = records.find_in_namespace(session, namespace, str(name))
+            maximum = int(doc.body["spec"].get("maxReplicas") or 0)
+            pods = 0 if row.stopped else max(row.replicas, maximum)
+            change = grants.plan(
+                deps.quota,
+                row.project_id,
+                row.id,
+                row.quota_grants,
+                grants.cost_from(row.pod_cost),
+                pods,
+                actor,
+                row.storage,
+            )
+            changes.append((row, maximum, change))
+    except Exception:
+        for _, _, change in changes:
+            grants.abort(deps.quota, change)
         for item in planned:
             if item.change is not None:
                 grants.abort(deps.quota, item.change)
         raise
-    return _record(deps, project_id, namespace, planned, applied, actor)
+    return changes
 
 
 def _validate(documents: list[Document], project_id: str, namespace: str) -> None:
@@ -324,6 +407,7 @@ def _row(project_id: str, namespace: str, item: Planned, actor: str) -> Workload
         hpa_max=item.hpa_max or None,
         hpa_replicas=None,
         created_by=actor,
+        request_id=item.request_id,
         created_at=now,
         updated_at=now,
     )

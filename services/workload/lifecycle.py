@@ -55,7 +55,7 @@ def scale(
     previous = row.replicas
     _change_pods(deps, row, replicas, actor, {"spec": {"replicas": replicas}})
     data = {"from": previous, "to": replicas, "reason": "manual", "metrics": [], "at": _now()}
-    return _save(deps, row, actor, "workload.scaled", data, replicas=replicas)
+    return save(deps, row, actor, "workload.scaled", data, replicas=replicas)
 
 
 def stop(deps: Deps, project_id: str, namespace: str, name: str, actor: str) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def stop(deps: Deps, project_id: str, namespace: str, name: str, actor: str) -> 
     deps.cluster.patch(row.kind, namespace, name, patch)
     grants.release_all(deps.quota, row.quota_grants, actor)
     logger.info("stopped %s %s/%s (remembering %s)", row.kind, namespace, name, row.replicas)
-    return _save(
+    return save(
         deps,
         row,
         actor,
@@ -85,7 +85,7 @@ def start(deps: Deps, project_id: str, namespace: str, name: str, actor: str) ->
     replicas = row.remembered_replicas if row.remembered_replicas is not None else row.replicas
     _change_pods(deps, row, replicas, actor, _start_patch(row, replicas), pods_now=0)
     logger.info("started %s %s/%s with %s pods", row.kind, namespace, name, replicas)
-    return _save(
+    return save(
         deps,
         row,
         actor,
@@ -105,7 +105,7 @@ def redeploy(deps: Deps, project_id: str, namespace: str, name: str, actor: str)
     patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}}
     deps.cluster.patch(row.kind, namespace, name, patch)
     logger.info("redeployed %s %s/%s", row.kind, namespace, name)
-    return _save(deps, row, actor, "workload.redeployed", {"at": at})
+    return save(deps, row, actor, "workload.redeployed", {"at": at})
 
 
 def update(
@@ -137,7 +137,7 @@ def set_strategy(
 
     deps.cluster.update(row.kind, namespace, name, mutate)
     logger.info("set the update strategy of %s %s/%s", row.kind, namespace, name)
-    return _save(deps, row, actor, "workload.updated", {"changed": ["strategy"], field: value})
+    return save(deps, row, actor, "workload.updated", {"changed": ["strategy"], field: value})
 
 
 def set_scheduling(
@@ -176,7 +176,7 @@ def replace_template(
     new_grants = grants.finish(deps.quota, change, row.id) if change else row.quota_grants
     template = dig(body, pod_template_path(row.kind)) or {}
     logger.info("changed the pod template of %s %s/%s", row.kind, row.namespace, row.name)
-    return _save(
+    return save(
         deps,
         row,
         actor,
@@ -232,7 +232,7 @@ def run_now(deps: Deps, project_id: str, namespace: str, name: str, actor: str) 
     job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": template["spec"]}
     created = deps.cluster.create(namespace, job)
     logger.info("ran CronJob %s/%s now as Job %s", namespace, name, job_name)
-    _save(deps, row, actor, "workload.updated", {"changed": ["run_now"], "job": job_name})
+    save(deps, row, actor, "workload.updated", {"changed": ["run_now"], "job": job_name})
     return {"job": job_name, "uid": created["metadata"].get("uid")}
 
 
@@ -350,7 +350,7 @@ def _same_template(kind: str, changed: dict[str, Any]) -> Any:
     return mutate
 
 
-def _save(
+def save(
     deps: Deps,
     row: Workload,
     actor: str,

@@ -58,6 +58,8 @@ class Workload(Base):
     hpa_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
     hpa_replicas: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_by: Mapped[str] = mapped_column(String(255), nullable=False)
+    # the request that created it: a redelivered create answers instead of failing
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

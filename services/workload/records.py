@@ -29,6 +29,21 @@ def find(session: Session, project_id: str, namespace: str, name: str) -> Worklo
     return row
 
 
+def find_in_namespace(session: Session, namespace: str, name: str) -> Workload:
+    row = session.scalars(
+        select(Workload).where(Workload.namespace == namespace, Workload.name == name)
+    ).first()
+    if row is None:
+        raise WorkloadNotFound(
+            f"no workload {name} in namespace {namespace}", {"namespace": namespace, "name": name}
+        )
+    return row
+
+
+def by_request(session: Session, request_id: str) -> list[Workload]:
+    return list(session.scalars(select(Workload).where(Workload.request_id == request_id)))
+
+
 def exists(session: Session, namespace: str, name: str) -> bool:
     query = select(Workload.id).where(Workload.namespace == namespace, Workload.name == name)
     return session.scalars(query).first() is not None

@@ -94,7 +94,14 @@ class WorkloadService(HealthRpc):
         if form is not None:
             manifest = [forms.to_manifest(load_payload(WorkloadFormSchema(), form, "form"))]
         documents = read_documents(manifest)  # type: ignore[arg-type]
-        return creation.create(self._deps(), project_id, namespace, documents, self._actor(actor))
+        return creation.create(
+            self._deps(),
+            project_id,
+            namespace,
+            documents,
+            self._actor(actor),
+            request_id=self.context.request_id,
+        )
 
     @rpc(expected_exceptions=ScsError)
     def apply_manifest(

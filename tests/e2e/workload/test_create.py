@@ -193,3 +193,55 @@ def test_a_gpu_request_no_node_can_hold_is_refused(
     assert reply.status == 422, reply.body
     assert reply.body["code"] == "gpus_insufficient"
     assert apps.list_namespaced_deployment(namespace).items == []
+
+
+def test_a_repeated_create_request_answers_again_without_a_second_workload(
+    client: Client, tenant: dict, namespace: str, apps: k8s.AppsV1Api
+) -> None:
+    body = {"namespace": namespace, "manifest": yaml.safe_dump(deployment("once"))}
+    headers = {"X-Request-Id": f"retry-{namespace}"}
+    path = workloads(tenant["project"])
+
+    first = client.call("POST", path, token=tenant["token"], json_body=body, headers=headers)
+    again = client.call("POST", path, token=tenant["token"], json_body=body, headers=headers)
+
+    assert first.status == 201 and again.status == 201, (first.body, again.body)
+    assert again.body["replayed"] is True
+    assert again.body["workloads"][0]["id"] == first.body["workloads"][0]["id"]
+    assert len(apps.list_namespaced_deployment(namespace).items) == 1
+    fresh = client.call("POST", path, token=tenant["token"], json_body=body)
+    assert fresh.status == 409 and fresh.body["code"] == "workload_exists"
+
+
+def test_an_hpa_for_an_existing_workload_extends_its_quota(
+    client: Client, tenant: dict, namespace: str
+) -> None:
+    assert create(client, tenant, namespace, [deployment("later")]).status == 201
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "later"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "later"},
+            "minReplicas": 1,
+            "maxReplicas": 5,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": 50},
+                    },
+                }
+            ],
+        },
+    }
+    assert create(client, tenant, namespace, [hpa]).status == 201
+
+    record = client.call(
+        "GET",
+        f"{workloads(tenant['project'])}/later",
+        token=tenant["token"],
+        params={"namespace": namespace},
+    )
+    assert (record.body["autoscaling_max"], record.body["quota_pods"]) == (5, 5)
