@@ -67,12 +67,15 @@ def test_a_compliant_direct_create_is_admitted(
 def test_namespaces_that_are_not_tenant_namespaces_are_not_bound(
     policy_installed: None, apps: k8s.AppsV1Api, core: k8s.CoreV1Api
 ) -> None:
-    name = "e2e-wl-plain"
-    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=f"{name}-ns")))
+    name = f"e2e-wl-plain-{uuid.uuid4().hex[:6]}"
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
     try:
-        apps.create_namespaced_deployment(f"{name}-ns", deployment("untouched", {"hostPID": True}))
+        created = apps.create_namespaced_deployment(
+            name, deployment("untouched", {"hostPID": True})
+        )
+        assert created.spec.template.spec.host_pid is True
     finally:
-        core.delete_namespace(f"{name}-ns", propagation_policy="Background")
+        core.delete_namespace(name, propagation_policy="Background")
 
 
 def test_namespace_setup_step_labels_for_the_policy_and_answers(
