@@ -31,12 +31,35 @@ def _is_quota_exceeded(exc: BaseException) -> bool:
     return isinstance(exc, RemoteError) and exc.exc_type == "QuotaExceeded"
 
 
+ACTIVE = ("reserved", "committed")
+MAX_RENEWALS = 3
+
+
 def reserve(
     quota: Any, project_id: str, key: str, storage_class: str, size_bytes: int, actor: str
-) -> None:
+) -> str:
+    """Reserve under `key` (idempotent); answers the key that holds the reservation.
+
+    A reservation under `key` that expired or was released is not reused: a renewed key
+    (`<key>.renewed-<n>`) is reserved instead, so a claim whose provisioning outlived the
+    reservation TTL is still charged once.
+    """
+    current = key
+    for attempt in range(1, MAX_RENEWALS + 1):
+        answer = _reserve_once(quota, project_id, current, storage_class, size_bytes, actor)
+        if not isinstance(answer, dict) or answer.get("status", "reserved") in ACTIVE:
+            return current
+        logger.info("reservation %s is %s; renewing it", current, answer.get("status"))
+        current = f"{key}.renewed-{attempt}"
+    raise QuotaUnavailable(f"reservation {key} could not be renewed", {"key": key})
+
+
+def _reserve_once(
+    quota: Any, project_id: str, key: str, storage_class: str, size_bytes: int, actor: str
+) -> Any:
     items = {f"storage.{storage_class}": {"requested": size_bytes, "overhead": 0}}
     try:
-        quota.reserve(project_id, key, items, actor)
+        return quota.reserve(project_id, key, items, actor)
     except UnknownService as exc:
         raise QuotaUnavailable(
             "the quota service is not running; claims cannot be charged", {"service": "quota"}
@@ -59,6 +82,23 @@ def reserve(
 
 def commit(quota: Any, key: str, actor: str) -> None:
     quota.commit(key, actor)
+
+
+def commit_or_renew(
+    quota: Any, project_id: str, key: str, storage_class: str, size_bytes: int
+) -> str:
+    """Commit; a reservation that expired meanwhile is renewed first. Answers the key."""
+    try:
+        commit(quota, key, "system")
+        return key
+    except Exception as exc:
+        if getattr(exc, "code", None) != "reservation_not_active" and not (
+            isinstance(exc, RemoteError) and exc.exc_type == "ReservationNotActive"
+        ):
+            raise
+    renewed = reserve(quota, project_id, key, storage_class, size_bytes, "system")
+    commit(quota, renewed, "system")
+    return renewed
 
 
 def release(quota: Any, key: str, actor: str) -> None:

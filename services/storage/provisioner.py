@@ -129,7 +129,7 @@ def provision(
     if project is None:
         return _refuse(ctx, pvc, None, vol, size, "the namespace has no scs.io/project label")
     try:
-        charges.reserve(ctx.quota, project, key, storage_class, size, SYSTEM_ACTOR)
+        key = charges.reserve(ctx.quota, project, key, storage_class, size, SYSTEM_ACTOR)
     except StorageQuotaExceeded as exc:
         return _refuse(ctx, pvc, project, vol, size, exc.message)
 
@@ -229,11 +229,17 @@ def mark_bound(ctx: StorageContext, vol: Volume) -> None:
                 )
             )
         )
-    for charge in pending:
-        charges.commit(ctx.quota, charge.key, SYSTEM_ACTOR)
+    committed = {
+        charge.key: charges.commit_or_renew(
+            ctx.quota, vol.project_id or "", charge.key, vol.storage_class, charge.size_bytes
+        )
+        for charge in pending
+    }
     with ctx.db.transaction() as session:
-        for charge in pending:
-            session.get(VolumeCharge, charge.key).state = "committed"  # type: ignore[union-attr]
+        for old_key, key in committed.items():
+            row = session.get(VolumeCharge, old_key)
+            assert row is not None
+            row.key, row.state = key, "committed"
         session.get(Volume, vol.claim_uid).state = BOUND  # type: ignore[union-attr]
     logger.info("claim %s/%s bound to %s", vol.namespace, vol.claim_name, vol.pv_name)
 
@@ -247,7 +253,7 @@ def expand_if_asked(ctx: StorageContext, pvc: dict[str, Any], vol: Volume) -> st
         return "refused"
     key = expansion_key(vol.claim_uid, wanted)
     try:
-        charges.reserve(
+        key = charges.reserve(
             ctx.quota,
             vol.project_id or "",
             key,
@@ -263,7 +269,9 @@ def expand_if_asked(ctx: StorageContext, pvc: dict[str, Any], vol: Volume) -> st
         vol.pv_name or vol.volume_id, {"spec": {"capacity": {"storage": str(wanted)}}}
     )
     _sync_status_capacity(pvc, wanted)
-    charges.commit(ctx.quota, key, SYSTEM_ACTOR)
+    key = charges.commit_or_renew(
+        ctx.quota, vol.project_id or "", key, vol.storage_class, wanted - vol.size_bytes
+    )
     with ctx.db.transaction() as session:
         row = session.get(Volume, vol.claim_uid)
         assert row is not None

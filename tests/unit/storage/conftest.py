@@ -5,8 +5,9 @@ the outbox rows. Faked, and only these:
 - the Kubernetes API: `FakeCluster` replaces the functions of services/storage/cluster.py with
   an in-memory store of namespaces, claims, PVs and StorageClasses; it binds a claim to its PV
   when the test says so (the cluster's PV controller does that for real in tests/e2e/storage);
-- the quota service: `FakeQuota` keeps reservations per key with one limit per resource, and
-  raises an error with code `quota_exceeded` as the real service does across RPC.
+- the quota service: `FakeQuota` keeps reservations per key with one limit per resource,
+  answers a known key with its reservation as it is (expired included), and raises errors with
+  the codes `quota_exceeded` / `reservation_not_active` as the real service does across RPC.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class FakeQuotaExceeded(Unprocessable):
     code = "quota_exceeded"
 
 
+class FakeReservationNotActive(Unprocessable):
+    code = "reservation_not_active"
+
+
 class FakeQuota:
     def __init__(self) -> None:
         self.limits: dict[str, int] = {}
@@ -41,7 +46,7 @@ class FakeQuota:
         return sum(
             r["items"].get(resource, {}).get("requested", 0)
             for r in self.reservations.values()
-            if r["status"] != "released"
+            if r["status"] in ("reserved", "committed")
         )
 
     def reserve(self, project_id: str, key: str, items: dict, actor: str) -> dict:
@@ -55,7 +60,13 @@ class FakeQuota:
         return self.reservations[key]
 
     def commit(self, key: str, actor: str) -> None:
+        if self.reservations[key]["status"] not in ("reserved", "committed"):
+            raise FakeReservationNotActive(f"reservation {key} is not active", {})
         self.reservations[key]["status"] = "committed"
+
+    def expire(self, key: str) -> None:
+        """What the quota service's expiry timer does to a reservation past its TTL."""
+        self.reservations[key]["status"] = "expired"
 
     def release(self, key: str, actor: str) -> None:
         if key in self.reservations:

@@ -159,3 +159,21 @@ def test_the_api_refuses_growth_past_quota_before_touching_the_claim(
     assert fake_cluster.read_claim("vision-dev", "db")["spec"]["resources"]["requests"][
         "storage"
     ] == str(2 * GI)
+
+
+def test_a_reservation_that_expired_before_binding_is_renewed(
+    storage_ctx, fake_cluster, fake_quota
+) -> None:
+    pvc = _claim(fake_cluster, "slow", "capacity", "1Gi")
+    provisioner.handle_claim(storage_ctx, "ADDED", pvc)
+    key = f"pvc-{pvc['metadata']['uid']}"
+    fake_quota.expire(key)  # binding took longer than the reservation's TTL
+
+    provisioner.handle_claim(storage_ctx, "MODIFIED", fake_cluster.bind("vision-dev", "slow"))
+    assert fake_quota.reservations[f"{key}.renewed-1"]["status"] == "committed"
+    assert fake_quota.used("storage.capacity") == GI  # charged once
+
+    fake_cluster.remove_claim("vision-dev", "slow")
+    released = fake_cluster.read_volume(key)
+    provisioner.handle_volume(storage_ctx, "MODIFIED", released)
+    assert fake_quota.used("storage.capacity") == 0
