@@ -13,7 +13,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -30,6 +29,7 @@ from shared.errors import ScsError
 from shared.events import EVENT_SOURCE
 from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
+from shared.subscriptions import event_handler
 from shared.watch import cluster_watch
 
 logger = logging.getLogger(__name__)
