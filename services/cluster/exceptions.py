@@ -1,13 +1,9 @@
 """Errors of the cluster service; each is registered so RPC callers receive it typed.
 
-nameko turns every non-string value in an error's arguments into a string, so the details
-travel as one JSON string and are decoded on arrival (as the quota service does).
+shared.errors.ScsError sends the details as JSON, so they keep their types across RPC.
 """
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from shared.errors import (
     Conflict,
@@ -23,13 +19,7 @@ from shared.errors import (
 
 @registered
 class ClusterError(ScsError):
-    """Base of the cluster service's errors: details keep their JSON types across RPC."""
-
-    def __init__(self, message: str = "", details: dict[str, Any] | str | None = None) -> None:
-        if isinstance(details, str):
-            details = json.loads(details)
-        super().__init__(message, details)  # type: ignore[arg-type]
-        self.args = (message, json.dumps(self.details))
+    """Base of the cluster service's errors."""
 
 
 @registered

@@ -6,9 +6,6 @@ decoded on arrival. No error message or detail ever carries a Secret's value.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from shared.errors import (
     Conflict,
     Forbidden,
@@ -23,11 +20,7 @@ from shared.errors import (
 
 @registered
 class ConfigError(ScsError):
-    def __init__(self, message: str = "", details: dict[str, Any] | str | None = None) -> None:
-        if isinstance(details, str):
-            details = json.loads(details)
-        super().__init__(message, details)  # type: ignore[arg-type]
-        self.args = (message, json.dumps(self.details))
+    """Base of the config service's errors."""
 
 
 @registered

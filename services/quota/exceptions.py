@@ -6,7 +6,6 @@ serialises and calls again on the caller's side.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from shared.errors import (
@@ -22,17 +21,7 @@ from shared.errors import (
 
 @registered
 class QuotaError(ScsError):
-    """Base of the quota service's errors: details keep their JSON types across RPC.
-
-    nameko turns every non-string value in an error's args into a string (15000 -> "15000",
-    None -> "None"), so the details travel as one JSON string and are decoded on arrival.
-    """
-
-    def __init__(self, message: str = "", details: dict[str, Any] | str | None = None) -> None:
-        if isinstance(details, str):
-            details = json.loads(details)
-        super().__init__(message, details)  # type: ignore[arg-type]
-        self.args = (message, json.dumps(self.details))
+    """Base of the quota service's errors (details keep their JSON types: see ScsError)."""
 
 
 @registered
