@@ -212,15 +212,18 @@ python=python3
 [ -x "$cluster_dir/../../.venv/bin/python" ] && python="$cluster_dir/../../.venv/bin/python"
 "$python" "$cluster_dir/render_nodes.py" "$cluster_dir/nodes.yaml" >"$state_dir/nodes.json"
 kubectl_ create -f "$state_dir/nodes.json" >/dev/null
-expected=$(jq '.items | length' "$state_dir/nodes.json")
+expected=$("$python" -c 'import json, sys; print(len(json.load(sys.stdin)["items"]))' \
+  <"$state_dir/nodes.json")
 
 # Ready, a pod CIDR from node IPAM, and no not-ready taint left by the node lifecycle controller.
+# shellcheck disable=SC2016  # a Go template, not shell
+ready_nodes_template='{{range .items}}{{$ok := false}}
+{{- range .status.conditions}}{{if and (eq .type "Ready") (eq .status "True")}}{{$ok = true}}{{end}}{{end}}
+{{- range .spec.taints}}{{if eq .key "node.kubernetes.io/not-ready"}}{{$ok = false}}{{end}}{{end}}
+{{- if and $ok .spec.podCIDR}}{{.metadata.name}}{{"\n"}}{{end}}{{end}}'
 nodes_ready() {
   local n
-  n=$(kubectl_ get nodes -o json | jq '[.items[]
-    | select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))
-    | select(.spec.podCIDR != null)
-    | select(all(.spec.taints[]?; .key != "node.kubernetes.io/not-ready"))] | length')
+  n=$(kubectl_ get nodes -o go-template="$ready_nodes_template" | grep -c .)
   [ "$n" -eq "$expected" ]
 }
 wait_for "nodes" "$wait_timeout" nodes_ready
