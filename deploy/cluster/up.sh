@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Starts the local control plane on 127.0.0.1 and waits until it is usable:
-# etcd -> kube-apiserver -> controller-manager, scheduler, KWOK, metrics-server -> node profile,
-# RuntimeClass, metrics API -> all nodes Ready -> metrics API Available.
+# etcd -> kube-apiserver -> Kata RuntimeClass, metrics API registration and RBAC ->
+# controller-manager, scheduler, KWOK, metrics-server -> node profile -> all nodes Ready ->
+# metrics API Available.
 #
 # Idempotent: a cluster that is already running and came up completely is left alone; a
-# half-running one (or one whose start failed) is stopped and started afresh. Every start begins with an empty etcd (the cluster is a test
-# fixture); certificates and keys are kept between starts.
+# half-running one (or one whose start failed) is stopped and started afresh. Every start
+# begins with an empty etcd (the cluster is a test fixture); certificates and keys are kept.
 set -euo pipefail
 # shellcheck source=deploy/cluster/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -28,7 +29,7 @@ if [ "$running" -eq "${#components[@]}" ] && [ -f "$run_dir/ready" ] \
   exit 0
 fi
 if [ "$running" -gt 0 ]; then
-  log "partly running ($running of ${#components[@]} processes): restarting"
+  log "not ready ($running of ${#components[@]} processes running): restarting"
   flock -u 9
   bash "$cluster_dir/down.sh"
   flock 9
@@ -104,6 +105,17 @@ wait_for() {  # what timeout command...
     sleep 0.3
   done
 }
+
+# A failed start leaves no process behind (the logs stay).
+stop_on_failure() {
+  local rc=$?
+  [ "$rc" -eq 0 ] && return
+  log "start failed: stopping what was started; logs in $log_dir"
+  flock -u 9
+  bash "$cluster_dir/down.sh" >/dev/null
+  exit "$rc"
+}
+trap stop_on_failure EXIT
 
 log "starting etcd $ETCD_VERSION on $host:$etcd_port"
 start etcd --name=scs --data-dir="$etcd_data_dir" \
@@ -232,4 +244,5 @@ log "all $expected nodes Ready after $(elapsed)s"
 wait_for "metrics API" "$wait_timeout" kubectl_ wait --for=condition=Available --timeout=5s \
   apiservice/v1beta1.metrics.k8s.io
 touch "$run_dir/ready"
+trap - EXIT
 log "metrics API available after $(elapsed)s; kubeconfig: $kubeconfig"
