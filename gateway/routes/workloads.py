@@ -2,8 +2,8 @@
 
 Every route names the namespace: in the body when creating, in the query string otherwise
 (`?namespace=vision-dev`). Workload names are unique per namespace across the five kinds.
-The terminal (exec over a WebSocket), YAML editing and per-workload network settings are still
-planned routes (gateway/routes/planned.py).
+The terminal (exec over a WebSocket) and per-workload network settings are still planned routes
+(gateway/routes/planned.py).
 """
 
 from __future__ import annotations
@@ -48,6 +48,15 @@ class CreateWorkloadSchema(StrictSchema):
             raise ValidationError("give either manifest or form", "manifest")
         if manifest is not None and not isinstance(manifest, str | list | dict):
             raise ValidationError("YAML text or a list of objects", "manifest")
+
+
+class EditYamlSchema(StrictSchema):
+    manifest = fields.Raw(required=True)
+
+    @validates_schema
+    def _text_or_object(self, data: dict[str, Any], **_: Any) -> None:
+        if not isinstance(data.get("manifest"), str | dict):
+            raise ValidationError("YAML text or an object", "manifest")
 
 
 class ScaleSchema(StrictSchema):
@@ -155,6 +164,19 @@ class WorkloadRoutes:
     def set_labels(self, call: ApiCall) -> Any:
         change = {"labels": call.body["labels"]}
         return self.workload.update_workload(*self._target(call), change, actor=call.user_id)
+
+    @_route(
+        "PUT",
+        f"{W}/yaml",
+        "edit_yaml",
+        "Replace the workload from YAML (same kind and name; same checks as a create)",
+        body=EditYamlSchema(),
+        query=NamespaceQuerySchema(),
+    )
+    def edit_yaml(self, call: ApiCall) -> Any:
+        return self.workload.edit_workload_yaml(
+            *self._target(call), call.body["manifest"], actor=call.user_id
+        )
 
     @_route(
         "PUT",

@@ -175,14 +175,21 @@ def _reserve_for_existing(
 def _validate(documents: list[Document], project_id: str, namespace: str) -> None:
     """The checks that need neither the cluster nor the database, first."""
     for doc in documents:
-        _place(doc, namespace)
         if doc.role == WORKLOAD:
-            isolation.check(doc.body, doc.index)
-            _label(doc, project_id)
-            isolation.force_kata(doc.body)
-            pod_cost(doc.body)  # malformed quantities name their field here
-        elif doc.role == HPA:
+            prepare_workload(doc, project_id, namespace)
+        else:
+            _place(doc, namespace)
+        if doc.role == HPA:
             _label_object(doc.body, project_id)
+
+
+def prepare_workload(doc: Document, project_id: str, namespace: str) -> None:
+    """Namespace, isolation rules, platform labels and the Kata class for one workload."""
+    _place(doc, namespace)
+    isolation.check(doc.body, doc.index)
+    _label(doc, project_id)
+    isolation.force_kata(doc.body)
+    pod_cost(doc.body)  # malformed quantities name their field here
 
 
 def _check(deps: Deps, namespace: str, documents: list[Document]) -> list[Planned]:

@@ -16,6 +16,7 @@ from nameko.rpc import RpcProxy, rpc
 from services.workload import (
     autoscaling,
     creation,
+    editing,
     forms,
     history,
     lifecycle,
@@ -209,6 +210,20 @@ class WorkloadService(HealthRpc):
         loaded = load_payload(UpdateSchema(), change)
         return lifecycle.update(
             self._deps(), project_id, namespace, name, loaded, self._actor(actor)
+        )
+
+    @rpc(expected_exceptions=ScsError)
+    def edit_workload_yaml(
+        self,
+        project_id: str,
+        namespace: str,
+        name: str,
+        manifest: str | dict[str, Any],
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """Replace the workload with one YAML/JSON document of the same kind and name."""
+        return editing.edit_yaml(
+            self._deps(), project_id, namespace, name, manifest, self._actor(actor)
         )
 
     @rpc(expected_exceptions=ScsError)

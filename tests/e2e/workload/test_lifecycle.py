@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
 from kubernetes import client as k8s
 
 from tests.e2e.workload.conftest import EventTap, wait_until
@@ -278,3 +279,41 @@ def test_delete_cascades_and_releases_quota(
     )
     assert api.call("GET").status == 404
     events.wait_for(lambda e: e["type"] == "workload.deleted")
+
+
+def test_edit_as_yaml_replaces_within_the_rules(
+    client: Client, tenant: dict, namespace: str, apps: k8s.AppsV1Api
+) -> None:
+    api = Api(client, tenant, namespace, "edited")
+    api.create(replicas=1)
+    body = apps.read_namespaced_deployment("edited", namespace).to_dict()
+    manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "edited", "labels": {"tier": "api"}},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": body["spec"]["selector"]["match_labels"]},
+            "template": {
+                "metadata": {"labels": body["spec"]["template"]["metadata"]["labels"]},
+                "spec": {"containers": [{"name": "edited", "image": "nginx:1.27"}]},
+            },
+        },
+    }
+
+    reply = api.call("PUT", "/yaml", {"manifest": yaml.safe_dump(manifest)})
+
+    assert reply.status == 200, reply.body
+    assert (reply.body["replicas"], reply.body["quota_pods"]) == (2, 2)
+    current = apps.read_namespaced_deployment("edited", namespace)
+    assert current.spec.template.spec.containers[0].image == "nginx:1.27"
+    assert current.spec.template.spec.runtime_class_name == "kata"
+    assert current.metadata.labels["tier"] == "api"
+    assert current.metadata.labels["scs.io/managed"] == "true"
+
+    manifest["spec"]["template"]["spec"]["hostIPC"] = True
+    refused = api.call("PUT", "/yaml", {"manifest": manifest})
+    assert refused.status == 422
+    assert refused.body["details"]["field"] == "spec.template.spec.hostIPC"
+    manifest["kind"] = "StatefulSet"
+    assert api.call("PUT", "/yaml", {"manifest": manifest}).status == 422
