@@ -27,11 +27,11 @@ def _namespace(**kwargs: Any) -> fields.String:
     )
 
 
-class NamespaceQuerySchema(StrictSchema):
+class WorkloadNamespaceQuerySchema(StrictSchema):
     namespace = _namespace(required=True)
 
 
-class ListQuerySchema(StrictSchema):
+class WorkloadListQuerySchema(StrictSchema):
     namespace = _namespace(load_default=None)
 
 
@@ -50,7 +50,7 @@ class CreateWorkloadSchema(StrictSchema):
             raise ValidationError("YAML text or a list of objects", "manifest")
 
 
-class EditYamlSchema(StrictSchema):
+class WorkloadYamlSchema(StrictSchema):
     manifest = fields.Raw(required=True)
 
     @validates_schema
@@ -59,33 +59,33 @@ class EditYamlSchema(StrictSchema):
             raise ValidationError("YAML text or an object", "manifest")
 
 
-class ScaleSchema(StrictSchema):
+class WorkloadScaleSchema(StrictSchema):
     replicas = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1000))
 
 
-class RollbackSchema(StrictSchema):
+class WorkloadRollbackSchema(StrictSchema):
     revision = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
 
 
-class ContainersSchema(StrictSchema):
+class WorkloadContainersSchema(StrictSchema):
     # checked field by field by the workload service (UpdateSchema)
     containers = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1))
 
 
-class LabelsSchema(StrictSchema):
+class WorkloadLabelsSchema(StrictSchema):
     labels = fields.Dict(
         keys=fields.String(), values=fields.String(allow_none=True), required=True
     )
 
 
-class PolicySchema(StrictSchema):
+class WorkloadPolicySchema(StrictSchema):
     """Passed on as it is; the workload service validates it (Strategy/Scheduling/Autoscaling)."""
 
     class Meta:
         unknown = "include"
 
 
-class LogQuerySchema(NamespaceQuerySchema):
+class PodLogQuerySchema(WorkloadNamespaceQuerySchema):
     container = fields.String()
     tail_lines = fields.Integer(validate=validate.Range(min=1, max=100_000))
     since_seconds = fields.Integer(validate=validate.Range(min=1))
@@ -103,7 +103,7 @@ class WorkloadRoutes:
     def _target(self, call: ApiCall) -> tuple[str, str, str]:
         return call.path["project_id"], call.query["namespace"], call.path["name"]
 
-    @_route("GET", f"{P}/workloads", "view", "List workloads", query=ListQuerySchema())
+    @_route("GET", f"{P}/workloads", "view", "List workloads", query=WorkloadListQuerySchema())
     def list_workloads(self, call: ApiCall) -> Any:
         items = self.workload.list_workloads(call.path["project_id"], call.query["namespace"])
         return {"items": items, "total": len(items)}
@@ -125,19 +125,33 @@ class WorkloadRoutes:
             actor=call.user_id,
         )
 
-    @_route("GET", W, "view", "A workload with its rollout status", query=NamespaceQuerySchema())
+    @_route(
+        "GET",
+        W,
+        "view",
+        "A workload with its rollout status",
+        query=WorkloadNamespaceQuerySchema(),
+    )
     def get_workload(self, call: ApiCall) -> Any:
         return self.workload.get_workload(*self._target(call))
 
-    @_route("GET", f"{W}/revisions", "view", "Revision history", query=NamespaceQuerySchema())
+    @_route(
+        "GET", f"{W}/revisions", "view", "Revision history", query=WorkloadNamespaceQuerySchema()
+    )
     def list_revisions(self, call: ApiCall) -> Any:
         return {"items": self.workload.list_revisions(*self._target(call))}
 
-    @_route("GET", f"{W}/pods", "view", "Pods of a workload", query=NamespaceQuerySchema())
+    @_route("GET", f"{W}/pods", "view", "Pods of a workload", query=WorkloadNamespaceQuerySchema())
     def list_pods(self, call: ApiCall) -> Any:
         return {"items": self.workload.list_pods(*self._target(call))}
 
-    @_route("GET", f"{W}/metrics", "view", "CPU and memory per pod", query=NamespaceQuerySchema())
+    @_route(
+        "GET",
+        f"{W}/metrics",
+        "view",
+        "CPU and memory per pod",
+        query=WorkloadNamespaceQuerySchema(),
+    )
     def workload_metrics(self, call: ApiCall) -> Any:
         return self.workload.get_metrics(*self._target(call))
 
@@ -146,8 +160,8 @@ class WorkloadRoutes:
         f"{W}/containers",
         "configure_containers",
         "Image, env and resources of containers",
-        body=ContainersSchema(),
-        query=NamespaceQuerySchema(),
+        body=WorkloadContainersSchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def configure_containers(self, call: ApiCall) -> Any:
         change = {"containers": call.body["containers"]}
@@ -158,8 +172,8 @@ class WorkloadRoutes:
         f"{W}/labels",
         "labels",
         "Labels of the workload and its pods (null removes)",
-        body=LabelsSchema(),
-        query=NamespaceQuerySchema(),
+        body=WorkloadLabelsSchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def set_labels(self, call: ApiCall) -> Any:
         change = {"labels": call.body["labels"]}
@@ -170,8 +184,8 @@ class WorkloadRoutes:
         f"{W}/yaml",
         "edit_yaml",
         "Replace the workload from YAML (same kind and name; same checks as a create)",
-        body=EditYamlSchema(),
-        query=NamespaceQuerySchema(),
+        body=WorkloadYamlSchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def edit_yaml(self, call: ApiCall) -> Any:
         return self.workload.edit_workload_yaml(
@@ -183,8 +197,8 @@ class WorkloadRoutes:
         f"{W}/scale",
         "scale",
         "Manual scale (quota-checked)",
-        body=ScaleSchema(),
-        query=NamespaceQuerySchema(),
+        body=WorkloadScaleSchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def scale_workload(self, call: ApiCall) -> Any:
         return self.workload.scale_workload(
@@ -196,8 +210,8 @@ class WorkloadRoutes:
         f"{W}/rollback",
         "rollback",
         "Roll back to a revision (the previous one by default)",
-        body=RollbackSchema(),
-        query=NamespaceQuerySchema(),
+        body=WorkloadRollbackSchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def rollback_workload(self, call: ApiCall) -> Any:
         return self.workload.rollback_workload(
@@ -209,8 +223,8 @@ class WorkloadRoutes:
         f"{W}/strategy",
         "update_strategy",
         "Rolling update strategy (maxSurge, maxUnavailable, partition)",
-        body=PolicySchema(),
-        query=NamespaceQuerySchema(),
+        body=WorkloadPolicySchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def set_strategy(self, call: ApiCall) -> Any:
         return self.workload.set_update_strategy(
@@ -222,8 +236,8 @@ class WorkloadRoutes:
         f"{W}/autoscaling",
         "scaling_policy",
         "Autoscaling policy on CPU and memory (autoscaling/v2)",
-        body=PolicySchema(),
-        query=NamespaceQuerySchema(),
+        body=WorkloadPolicySchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def set_autoscaling(self, call: ApiCall) -> Any:
         return self.workload.set_autoscaling(*self._target(call), call.body, actor=call.user_id)
@@ -233,8 +247,8 @@ class WorkloadRoutes:
         f"{W}/scheduling",
         "scheduling_policy",
         "Node selector, node affinity and tolerations",
-        body=PolicySchema(),
-        query=NamespaceQuerySchema(),
+        body=WorkloadPolicySchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def set_scheduling(self, call: ApiCall) -> Any:
         return self.workload.set_scheduling(*self._target(call), call.body, actor=call.user_id)
@@ -244,7 +258,7 @@ class WorkloadRoutes:
         f"{W}/stop",
         "start_stop",
         "Stop (scale to zero, suspend)",
-        query=NamespaceQuerySchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def stop_workload(self, call: ApiCall) -> Any:
         return self.workload.stop_workload(*self._target(call), actor=call.user_id)
@@ -254,12 +268,18 @@ class WorkloadRoutes:
         f"{W}/start",
         "start_stop",
         "Start with the remembered replica count",
-        query=NamespaceQuerySchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def start_workload(self, call: ApiCall) -> Any:
         return self.workload.start_workload(*self._target(call), actor=call.user_id)
 
-    @_route("POST", f"{W}/redeploy", "redeploy", "Rolling restart", query=NamespaceQuerySchema())
+    @_route(
+        "POST",
+        f"{W}/redeploy",
+        "redeploy",
+        "Rolling restart",
+        query=WorkloadNamespaceQuerySchema(),
+    )
     def redeploy_workload(self, call: ApiCall) -> Any:
         return self.workload.redeploy_workload(*self._target(call), actor=call.user_id)
 
@@ -268,14 +288,18 @@ class WorkloadRoutes:
         f"{W}/run",
         "run_cronjob",
         "Run a CronJob now",
-        query=NamespaceQuerySchema(),
+        query=WorkloadNamespaceQuerySchema(),
         status=201,
     )
     def run_cronjob(self, call: ApiCall) -> Any:
         return self.workload.run_cronjob(*self._target(call), actor=call.user_id)
 
     @_route(
-        "POST", f"{W}/suspend", "stop_cronjob", "Suspend a CronJob", query=NamespaceQuerySchema()
+        "POST",
+        f"{W}/suspend",
+        "stop_cronjob",
+        "Suspend a CronJob",
+        query=WorkloadNamespaceQuerySchema(),
     )
     def suspend_cronjob(self, call: ApiCall) -> Any:
         return self.workload.stop_workload(*self._target(call), actor=call.user_id)
@@ -285,13 +309,17 @@ class WorkloadRoutes:
         f"{W}/resume",
         "stop_cronjob",
         "Resume a suspended CronJob",
-        query=NamespaceQuerySchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def resume_cronjob(self, call: ApiCall) -> Any:
         return self.workload.start_workload(*self._target(call), actor=call.user_id)
 
     @_route(
-        "DELETE", W, "delete", "Delete (cascading; releases quota)", query=NamespaceQuerySchema()
+        "DELETE",
+        W,
+        "delete",
+        "Delete (cascading; releases quota)",
+        query=WorkloadNamespaceQuerySchema(),
     )
     def delete_workload(self, call: ApiCall) -> Any:
         return self.workload.delete_workload(*self._target(call), actor=call.user_id)
@@ -303,7 +331,7 @@ class WorkloadRoutes:
         f"{P}/pods/<name>/yaml",
         "view_pod_yaml",
         "A pod as YAML",
-        query=NamespaceQuerySchema(),
+        query=WorkloadNamespaceQuerySchema(),
     )
     def pod_yaml(self, call: ApiCall) -> Any:
         return self.workload.get_pod_yaml(*self._target(call))
@@ -313,14 +341,18 @@ class WorkloadRoutes:
         f"{P}/pods/<name>/logs",
         "logs",
         "Container logs (tail, since, previous)",
-        query=LogQuerySchema(),
+        query=PodLogQuerySchema(),
     )
     def pod_logs(self, call: ApiCall) -> Any:
         options = {k: v for k, v in call.query.items() if k != "namespace"}
         return self.workload.get_logs(*self._target(call), options)
 
     @_route(
-        "DELETE", f"{P}/pods/<name>", "delete_pod", "Delete a pod", query=NamespaceQuerySchema()
+        "DELETE",
+        f"{P}/pods/<name>",
+        "delete_pod",
+        "Delete a pod",
+        query=WorkloadNamespaceQuerySchema(),
     )
     def delete_pod(self, call: ApiCall) -> Any:
         return self.workload.delete_pod(*self._target(call), actor=call.user_id)
