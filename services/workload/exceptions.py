@@ -1,13 +1,10 @@
 """Errors of the workload service; each is registered so RPC callers receive it typed.
 
-Details travel as one JSON string across RPC (nameko stringifies non-string arguments) and
-are decoded again on arrival, as the quota service does.
+ScsError carries the details as JSON, the code and the HTTP status across RPC, so a process
+that does not import this module (the gateway) still answers with the right code and status.
 """
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from shared.errors import (
     Conflict,
@@ -23,13 +20,7 @@ from shared.errors import (
 
 @registered
 class WorkloadError(ScsError):
-    """Base of the workload service's errors."""
-
-    def __init__(self, message: str = "", details: dict[str, Any] | str | None = None) -> None:
-        if isinstance(details, str):
-            details = json.loads(details)
-        super().__init__(message, details)  # type: ignore[arg-type]
-        self.args = (message, json.dumps(self.details))
+    """Base of the workload service's errors (serialised by ScsError: details, code, status)."""
 
 
 @registered
