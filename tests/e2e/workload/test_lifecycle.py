@@ -229,11 +229,9 @@ def test_pods_pod_yaml_logs_and_delete_pod(
     logs = client.call(
         "GET", f"{pod_path}/logs", token=tenant["token"], params={**params, "tail_lines": 10}
     )
-    # KWOK emulates logs only when configured to; the local cluster's nodes serve none.
-    if logs.status == 200:
-        assert isinstance(logs.body["lines"], list)
-    else:
-        assert (logs.status, logs.body["code"]) == (503, "logs_unavailable"), logs.body
+    # The local cluster's KWOK serves one emulated log file for every container.
+    assert logs.status == 200, logs.body
+    assert logs.body["lines"] and len(logs.body["lines"]) <= 10
 
     deleted = client.call("DELETE", pod_path, token=tenant["token"], params=params)
     assert deleted.status == 200
