@@ -8,6 +8,7 @@ per namespace and the labels change rarely.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -58,4 +59,8 @@ def served_project(namespace: str, selector: str) -> tuple[bool, str | None]:
 
 
 def selector_from(config: dict[str, Any]) -> str:
-    return str(config.get("NETWORK_NAMESPACE_SELECTOR") or DEFAULT_SELECTOR)
+    return str(
+        config.get("NETWORK_NAMESPACE_SELECTOR")
+        or os.environ.get("SCS_NETWORK_NAMESPACE_SELECTOR")
+        or DEFAULT_SELECTOR
+    )

@@ -5,6 +5,7 @@ Served: labels match STORAGE_NAMESPACE_SELECTOR (default `scs.io/managed=true`).
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -71,4 +72,8 @@ def project_namespaces(project_id: str) -> list[str]:
 
 
 def selector_from(config: dict[str, Any]) -> str:
-    return str(config.get("STORAGE_NAMESPACE_SELECTOR") or DEFAULT_SELECTOR)
+    return str(
+        config.get("STORAGE_NAMESPACE_SELECTOR")
+        or os.environ.get("SCS_STORAGE_NAMESPACE_SELECTOR")
+        or DEFAULT_SELECTOR
+    )
