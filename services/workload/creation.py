@@ -33,7 +33,7 @@ from services.workload.manifests import (
     replicas_of,
 )
 from services.workload.models import Workload
-from services.workload.quota_usage import pod_cost
+from services.workload.quota_usage import fill_default_requests, pod_cost
 from services.workload.tenancy import (
     MANAGED_LABEL,
     PROJECT_LABEL,
@@ -189,6 +189,7 @@ def prepare_workload(doc: Document, project_id: str, namespace: str) -> None:
     isolation.check(doc.body, doc.index)
     _label(doc, project_id)
     isolation.force_kata(doc.body)
+    fill_default_requests(doc.body)
     pod_cost(doc.body)  # malformed quantities name their field here
 
 

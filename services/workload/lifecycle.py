@@ -17,7 +17,7 @@ from services.workload.deps import Deps
 from services.workload.exceptions import InvalidOperation, ObjectNotFound
 from services.workload.manifests import dig, pod_template_path
 from services.workload.models import Workload
-from services.workload.quota_usage import pod_cost
+from services.workload.quota_usage import fill_default_requests, pod_cost
 from shared.events import SYSTEM_ACTOR
 
 logger = logging.getLogger(__name__)
@@ -160,6 +160,7 @@ def replace_template(
     """Write a changed object back, re-checking isolation and re-pricing its pods."""
     isolation.check(body)
     isolation.force_kata(body)
+    fill_default_requests(body)
     cost = pod_cost(body)
     pods = 0 if row.stopped else quota_pods(row, row.replicas)
     change = None

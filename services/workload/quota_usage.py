@@ -15,6 +15,10 @@ from services.workload.exceptions import InvalidManifest
 from services.workload.manifests import pod_spec, pod_spec_path
 from shared.quantity import bytes_of, cpu_millicores
 
+# A container that names neither a request nor a limit for CPU or memory gets these requests:
+# a namespace whose ResourceQuota tracks requests admits no pod without them, and the ledger
+# then charges what the apiserver counts.
+DEFAULT_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
 KATA_OVERHEAD_CPU_MILLICORES = 250
 KATA_OVERHEAD_MEMORY_BYTES = 160 * 2**20
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -51,6 +55,28 @@ def pod_cost(body: dict[str, Any]) -> PodCost:
     for values in init:
         totals = [max(total, value) for total, value in zip(totals, values, strict=True)]
     return PodCost(cpu=totals[0], memory=totals[1], gpu=totals[2])
+
+
+def fill_default_requests(body: dict[str, Any]) -> list[str]:
+    """Give containers without a CPU/memory request or limit the platform's default requests.
+
+    Returns the field paths that were filled.
+    """
+    spec = pod_spec(body)
+    prefix = ".".join(pod_spec_path(str(body.get("kind"))))
+    filled = []
+    for list_name in ("containers", "initContainers"):
+        for i, container in _each(spec, list_name):
+            resources = container.setdefault("resources", {}) or {}
+            container["resources"] = resources
+            requests = resources.setdefault("requests", {}) or {}
+            resources["requests"] = requests
+            limits = resources.get("limits") or {}
+            for name, value in DEFAULT_REQUESTS.items():
+                if name not in requests and name not in limits:
+                    requests[name] = value
+                    filled.append(f"{prefix}.{list_name}[{i}].resources.requests.{name}")
+    return filled
 
 
 def quota_items(cost: PodCost, pods: int, storage: dict[str, int] | None = None) -> dict:

@@ -57,8 +57,12 @@ def deployment(name: str, pod_spec: dict | None = None, replicas: int = 1) -> di
 
 
 def test_job_pi_runs_in_kata_to_completion(
-    client: Client, tenant: dict, namespace: str, events: EventTap
+    client: Client, tenant: dict, namespace: str, events: EventTap, core: k8s.CoreV1Api
 ) -> None:
+    # As the quota service mirrors a project's limits: a ResourceQuota on requests admits no
+    # pod without requests, and job-pi names none; the platform's default requests let it in.
+    quota = {"metadata": {"name": "scs-project-quota"}, "spec": {"hard": {"requests.cpu": "8"}}}
+    core.create_namespaced_resource_quota(namespace, quota)
     reply = create(client, tenant, namespace, load_input("job-pi.yaml"))
 
     assert reply.status == 201, reply.body
@@ -77,6 +81,9 @@ def test_job_pi_runs_in_kata_to_completion(
     assert created["resource"]["name"] == "pi"
     assert created["project"] == tenant["project"]
     assert created["data"]["pod_cost"]["overhead_cpu"] == 250
+    assert created["data"]["pod_cost"]["cpu"] == 100  # the default request
+    used = core.read_namespaced_resource_quota("scs-project-quota", namespace)
+    assert used.status.hard["requests.cpu"] == "8"
 
 
 def test_guestbook_deployments_reach_running_with_the_kata_class(

@@ -6,7 +6,7 @@ import pytest
 
 from services.workload.exceptions import InvalidManifest
 from services.workload.manifests import read_documents
-from services.workload.quota_usage import pod_cost, quota_items
+from services.workload.quota_usage import fill_default_requests, pod_cost, quota_items
 
 INPUTS = Path(__file__).resolve().parents[4] / "shared" / "inputs"
 
@@ -64,3 +64,23 @@ def test_metrics_cpu_in_nanocores_becomes_millicores() -> None:
     assert usage_millicores("149994821n") == 150
     assert usage_millicores("2500u") == 3
     assert usage_millicores("250m") == 250
+
+
+def test_containers_without_requests_get_the_platform_defaults() -> None:
+    body = _deployment(
+        [
+            {"name": "bare"},
+            {"name": "limited", "resources": {"limits": {"cpu": "2"}}},
+        ]
+    )
+
+    filled = fill_default_requests(body)
+
+    assert filled == [
+        "spec.template.spec.containers[0].resources.requests.cpu",
+        "spec.template.spec.containers[0].resources.requests.memory",
+        "spec.template.spec.containers[1].resources.requests.memory",
+    ]
+    cost = pod_cost(body)
+    assert (cost.cpu, cost.memory) == (100 + 2000, 2 * 128 * 2**20)
+    assert fill_default_requests(body) == []  # idempotent
