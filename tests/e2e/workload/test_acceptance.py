@@ -167,3 +167,20 @@ def test_gpu_deployment_lands_on_a_gpu_node(
     product = node.metadata.labels["nvidia.com/gpu.product"]
     assert product.startswith(("Tesla-T4", "Tesla-V100")), product
     assert node.metadata.labels["kubernetes.io/arch"] == "amd64"
+
+
+def test_php_apache_with_its_service_and_hpa_as_written(
+    client: Client, tenant: dict, namespace: str, api_client: k8s.ApiClient
+) -> None:
+    reply = _create(client, tenant, namespace, "php-apache-hpa.yaml")
+
+    assert reply.status == 201, reply.body
+    owners = _owners(reply)
+    assert owners["Service/php-apache"] == "network"
+    assert owners["HorizontalPodAutoscaler/php-apache"] == "workload"
+    record = reply.body["workloads"][0]
+    assert (record["autoscaling_max"], record["quota_pods"]) == (10, 10)
+    hpa = k8s.AutoscalingV2Api(api_client).read_namespaced_horizontal_pod_autoscaler(
+        "php-apache", namespace
+    )
+    assert hpa.metadata.labels["scs.io/managed"] == "true"
