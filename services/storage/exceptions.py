@@ -1,12 +1,9 @@
 """Errors of the storage service; each is registered so RPC callers receive it typed.
 
-Details travel as one JSON string across RPC (nameko stringifies non-string args).
+Details, code and status cross RPC through ScsError's own serialisation (shared/errors.py).
 """
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from shared.errors import (
     Conflict,
@@ -22,11 +19,7 @@ from shared.errors import (
 
 @registered
 class StorageError(ScsError):
-    def __init__(self, message: str = "", details: dict[str, Any] | str | None = None) -> None:
-        if isinstance(details, str):
-            details = json.loads(details)
-        super().__init__(message, details)  # type: ignore[arg-type]
-        self.args = (message, json.dumps(self.details))
+    """Base of the storage service's errors (details keep their JSON types: see ScsError)."""
 
 
 @registered

@@ -53,3 +53,22 @@ def test_failures_become_typed_errors_with_the_cause_chained(module, errors) -> 
     with pytest.raises(errors.ClusterRefused) as caught:
         module._translated(_raiser(_api(422)), "Service a/b")
     assert caught.value.details["reason"] == "what the apiserver said"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        network_errors.InvalidManifest("kind: no", {"fields": {"kind": ["no"]}, "n": 3}),
+        storage_errors.ExpansionRefused("shrink", {"fields": {"size": ["grow only"]}}),
+    ],
+)
+def test_errors_cross_rpc_with_code_status_and_json_details(error) -> None:
+    from nameko.exceptions import deserialize, serialize
+
+    again = deserialize(serialize(error))
+    assert type(again) is type(error)
+    assert (again.code, again.http_status, again.details) == (
+        error.code,
+        error.http_status,
+        error.details,
+    )
