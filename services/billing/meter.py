@@ -58,6 +58,19 @@ class Meter:
     def stop(self) -> None:
         self._running = False
 
+    def declare_queue(self) -> None:
+        """Declare the exchange, queue and bindings once; a broker that is away is not fatal."""
+        try:
+            connection = pika.BlockingConnection(pika.URLParameters(self.url))
+        except (AMQPError, OSError) as exc:
+            logger.warning("billing meter could not declare its queue yet: %s", exc)
+            return
+        try:
+            declare(connection.channel(), self.queue)
+        finally:
+            if connection.is_open:
+                connection.close()
+
     def run(self) -> None:
         backoff = 0.1
         while self._running:
@@ -135,6 +148,9 @@ class MeterRunner(DependencyProvider):
 
     def start(self) -> None:
         assert self.meter is not None
+        # Declare the durable queue before the container counts as started, so that no event
+        # published from then on can miss it; the consumer loop declares again on reconnects.
+        self.meter.declare_queue()
         self._thread = self.container.spawn_managed_thread(self.meter.run)
 
     def stop(self) -> None:
