@@ -271,3 +271,36 @@ def test_a_pod_with_two_claims_of_different_classes_runs_with_both_mounted(
     }
     assert classes == {"data": "capacity", "cache": "high-performance"}
     assert all(_phase(core, ns, name) == "Bound" for name in mounts)
+
+
+def test_apply_manifest_contract_for_the_workload_service(
+    world, rpc, core, project_namespace
+) -> None:
+    """What the workload service calls for the claims and Services a workload YAML carries."""
+    project = world["projects"]["own"]
+    ns = project_namespace(project)
+    headless, _ = load_input("web-statefulset.yaml")
+    _, claim_doc, _ = load_input("wordpress-lb-pvc.yaml")
+
+    first = rpc.storage.apply_manifest(project, ns, claim_doc, "u1")
+    again = rpc.storage.apply_manifest(project, ns, claim_doc, "u1")
+    assert set(first) == {"kind", "namespace", "name", "uid"}
+    assert first == again  # applied twice: one claim
+    wait_until("the applied claim bound", lambda: _phase(core, ns, "wp-pv-claim") == "Bound")
+
+    service = rpc.network.apply_manifest(project, ns, headless, "u1")
+    assert service["kind"] == "Service" and service["name"] == "nginx"
+    assert rpc.network.apply_manifest(project, ns, headless, "u1")["uid"] == service["uid"]
+    assert rpc.network.delete_object(project, ns, "Service", "nginx", "u1")["deleted"] is True
+    assert (
+        rpc.storage.delete_object(project, ns, "PersistentVolumeClaim", "wp-pv-claim", "u1")[
+            "deleted"
+        ]
+        is True
+    )
+    assert (
+        rpc.storage.delete_object(project, ns, "PersistentVolumeClaim", "wp-pv-claim", "u1")[
+            "deleted"
+        ]
+        is False
+    )
