@@ -4,8 +4,10 @@ No two Services ever hold one address: `lb_pool.address` is the primary key and
 `lb_pool.service_key` is UNIQUE. On PostgreSQL a free address is taken with
 SELECT ... FOR UPDATE SKIP LOCKED, so concurrent allocations lock different rows; two
 concurrent allocations for the same Service collide on the UNIQUE key and the loser's
-transaction is retried by the caller, which then finds the address already held. On SQLite the
-database's single writer (shared/db.py) serialises allocations.
+transaction is retried by the caller, which then finds the address already held. When every
+free row is locked by allocations in flight, the driver waits for them before answering that
+the pool is empty. On SQLite the database's single writer (shared/db.py) serialises
+allocations.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import eventlet
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from services.network.models import LbMember, PoolAddress
 
 logger = logging.getLogger(__name__)
+
+LOCKED_RETRIES = 40
+LOCKED_WAIT_SECONDS = 0.025
 
 
 class EmbeddedSdnDriver:
@@ -41,21 +47,37 @@ class EmbeddedSdnDriver:
         if held is not None:
             return held
 
-        query = (
-            select(PoolAddress)
-            .where(PoolAddress.service_key.is_(None))
-            .order_by(PoolAddress.position)
-            .limit(1)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        row = session.scalar(query)
+        row = self._lock_free_row(session)
         if row is None:
             return None
         row.service_key = service_key
         row.allocated_at = datetime.now(UTC)
         session.flush()  # the UNIQUE key on service_key answers here
         return row.address
+
+    def _lock_free_row(self, session: Session) -> PoolAddress | None:
+        query = (
+            select(PoolAddress)
+            .where(PoolAddress.service_key.is_(None))
+            .order_by(PoolAddress.position)
+            .limit(1)
+        )
+        if session.get_bind().dialect.name != "postgresql":
+            return session.scalar(query)
+
+        # Rows locked by concurrent allocations are skipped. When every free row is locked,
+        # wait for those transactions: one that rolls back (a duplicate allocation for one
+        # Service) frees its row again, so "empty" is only answered when it is true.
+        for _ in range(LOCKED_RETRIES):
+            row = session.scalar(query.with_for_update(skip_locked=True))
+            if row is not None or not self._any_free(session):
+                return row
+            eventlet.sleep(LOCKED_WAIT_SECONDS)
+        return None
+
+    def _any_free(self, session: Session) -> bool:
+        free = select(PoolAddress.address).where(PoolAddress.service_key.is_(None)).limit(1)
+        return session.scalar(free) is not None
 
     def release(self, session: Session, service_key: str) -> str | None:
         query = select(PoolAddress).where(PoolAddress.service_key == service_key)

@@ -59,3 +59,32 @@ def test_one_service_many_callers_one_address(database: db.Database) -> None:
     assert len(answers) == 1 and None not in answers
     with database.transaction() as session:
         assert EmbeddedSdnDriver().pool_state(session)["allocated"] == {answers.pop(): "ns/web"}
+
+
+def test_a_free_address_locked_by_a_transaction_that_rolls_back_is_not_refused(
+    postgres_url: str,
+) -> None:
+    """The last free address is locked by an allocation that then rolls back: a concurrent
+    allocation waits for it and gets the address instead of answering "pool empty"."""
+    db.migrate("network", postgres_url)
+    database = db.Database(postgres_url)
+    driver = EmbeddedSdnDriver()
+    with database.transaction() as session:
+        driver.sync_pool(session, ["198.51.100.10"])
+
+    class Rollback(Exception):
+        pass
+
+    def doomed() -> None:
+        try:
+            with database.transaction() as session:
+                assert driver.allocate(session, "ns/doomed") == "198.51.100.10"
+                eventlet.sleep(0.3)  # hold the row lock, then fail
+                raise Rollback
+        except Rollback:
+            pass
+
+    holder = eventlet.spawn(doomed)
+    eventlet.sleep(0.05)
+    assert _allocate(database, "ns/patient") == "198.51.100.10"
+    holder.wait()
