@@ -34,7 +34,7 @@ from werkzeug.wrappers import Request, Response
 from gateway.denials import denial_event
 from gateway.errors import ApiError, error_response, json_response
 from shared.config import Settings
-from shared.errors import Forbidden, Unauthenticated
+from shared.errors import Forbidden, ScsError, Unauthenticated
 from shared.logging import request_id_var
 from shared.schemas import load
 
@@ -81,7 +81,14 @@ class ApiCall:
 
 
 class ApiEntrypoint(HttpRequestHandler):
-    """nameko's HTTP entrypoint with a request id and JSON errors on every path."""
+    """nameko's HTTP entrypoint with a request id and JSON errors on every path.
+
+    The suite's own errors are expected answers (4xx): nameko logs them as warnings.
+    """
+
+    def __init__(self, method: str, url: str, **kwargs: Any) -> None:
+        kwargs.setdefault("expected_exceptions", (ScsError,))
+        super().__init__(method, url, **kwargs)
 
     def handle_request(self, request: Request) -> Response:
         request_id = request.headers.get("X-Request-Id", "")
@@ -119,34 +126,69 @@ class CallContext(DependencyProvider):
         return self._Handle(worker_ctx)
 
 
+MAX_JSON_DEPTH = 64
+
+
+def _too_large(max_bytes: int) -> ApiError:
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"the body is larger than {max_bytes} bytes",
+        {"location": "body", "max_bytes": max_bytes},
+    )
+
+
+def _malformed(message: str) -> ApiError:
+    return ApiError(400, "malformed_json", message, {"location": "body"})
+
+
 def _read_json(request: Request, max_bytes: int) -> Any:
     length = request.content_length
     if length is not None and length > max_bytes:
-        raise ApiError(
-            413,
-            "payload_too_large",
-            f"the body is larger than {max_bytes} bytes",
-            {"location": "body", "max_bytes": max_bytes},
-        )
-    raw = request.stream.read(max_bytes + 1)
+        raise _too_large(max_bytes)
+    if length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # werkzeug's stream ends at Content-Length; eventlet's input decodes chunked bodies.
+        raw = request.environ["wsgi.input"].read(max_bytes + 1)
+    else:
+        raw = request.stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
-        raise ApiError(
-            413,
-            "payload_too_large",
-            f"the body is larger than {max_bytes} bytes",
-            {"location": "body", "max_bytes": max_bytes},
-        )
+        raise _too_large(max_bytes)
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
+    except RecursionError as exc:
+        raise _malformed(f"the body nests deeper than {MAX_JSON_DEPTH} levels") from exc
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(
-            400,
-            "malformed_json",
-            f"the body is not valid JSON: {exc}",
-            {"location": "body"},
-        ) from exc
+        raise _malformed(f"the body is not valid JSON: {exc}") from exc
+    _check_json(body)
+    return body
+
+
+def _check_json(body: Any) -> None:
+    """Refuse what parses as JSON but no service can store: deep nesting, bad text."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise _malformed(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key)
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise _malformed("strings in the body may not contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _malformed("the body holds a string that is not valid Unicode") from exc
 
 
 def _bearer_token(request: Request) -> str:

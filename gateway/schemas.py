@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from shared import quantity
-from shared.schemas import PageQuerySchema, StrictSchema
+from shared.schemas import PageQuerySchema, StrictBoolean, StrictSchema
 
 NAME = validate.Regexp(
     r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
@@ -41,7 +41,7 @@ class CreateUserSchema(StrictSchema):
     username = fields.String(required=True, validate=USERNAME)
     password = fields.String(required=True, validate=validate.Length(min=8, max=1024))
     email = fields.Email(load_default=None)
-    is_cloud_admin = fields.Boolean(load_default=False)
+    is_cloud_admin = StrictBoolean(load_default=False)
 
 
 class CreateDepartmentSchema(StrictSchema):

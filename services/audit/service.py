@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 import eventlet
-from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from services.audit import query, recorder, transcripts
@@ -27,6 +26,7 @@ from shared.db import DatabaseProvider
 from shared.errors import ScsError
 from shared.events import EVENT_SOURCE
 from shared.health import HealthRpc
+from shared.rpc import rpc
 from shared.subscriptions import event_handler
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nameko.rpc import rpc
 from sqlalchemy import text
 
 from services.auth import directory, passwords, tokens
@@ -23,6 +22,7 @@ from shared.config import Settings
 from shared.context import RequestContext
 from shared.db import DatabaseProvider
 from shared.outbox import OutboxRelay
+from shared.rpc import rpc
 from shared.schemas import load, page
 
 logger = logging.getLogger(__name__)

@@ -10,14 +10,13 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from nameko.rpc import rpc
-
 from services.billing import rates, usage
 from services.billing.meter import MeterRunner
 from services.billing.schemas import load_period, load_rates
 from shared.db import DatabaseProvider
 from shared.errors import ScsError
 from shared.health import HealthRpc
+from shared.rpc import rpc
 
 logger = logging.getLogger(__name__)
 

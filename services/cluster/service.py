@@ -15,7 +15,6 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.cluster import custom_resources as cr
@@ -31,6 +30,7 @@ from shared.errors import ScsError
 from shared.events import EVENT_SOURCE, new_event, record_event
 from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
+from shared.rpc import rpc
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nameko.rpc import rpc
-
 from services.config import objects
 from services.config import schemas as s
 from services.config.cluster import KubernetesConfig
@@ -25,6 +23,7 @@ from shared.errors import ScsError
 from shared.events import new_event, record_event
 from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
+from shared.rpc import rpc
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nameko.rpc import rpc
-
 from services.gpu import allocations, matrix, placement, templates
 from services.gpu.models import OutboxEvent
 from services.gpu.schemas import PlaceSchema, load_request
@@ -23,6 +21,7 @@ from shared.db import DatabaseProvider
 from shared.errors import ScsError, ValidationFailed
 from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
+from shared.rpc import rpc
 from shared.schemas import load
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.network import cluster, isolation, loadbalancer, manifests, namespaces, objects
@@ -29,6 +28,7 @@ from shared.errors import ScsError
 from shared.events import EVENT_SOURCE
 from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
+from shared.rpc import rpc
 from shared.subscriptions import event_handler
 from shared.watch import cluster_watch
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import eventlet
 from nameko.events import event_handler
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +36,7 @@ from shared.errors import ScsError
 from shared.events import EVENT_SOURCE, record_event
 from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
+from shared.rpc import rpc
 
 logger = logging.getLogger(__name__)
 

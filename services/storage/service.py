@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy import select
 
@@ -28,6 +28,7 @@ from shared.db import DatabaseProvider
 from shared.errors import ScsError
 from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
+from shared.rpc import rpc
 from shared.watch import cluster_watch
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from nameko.events import event_handler
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from services.workload import (
     autoscaling,
@@ -46,6 +46,7 @@ from shared.errors import ScsError, ValidationFailed
 from shared.events import EVENT_SOURCE
 from shared.health import HealthRpc
 from shared.outbox import OutboxRelay
+from shared.rpc import rpc
 
 logger = logging.getLogger(__name__)
 

@@ -117,6 +117,14 @@ def test_wrong_password_is_401_without_saying_which(client: Client) -> None:
             {"username": "newbie", "password": "long-enough-1", "is_cloud_admin": "yes-ish"},
             "is_cloud_admin",
         ),
+        (
+            {"username": "newbie", "password": "long-enough-1", "is_cloud_admin": "yes"},
+            "is_cloud_admin",
+        ),
+        (
+            {"username": "newbie", "password": "long-enough-1", "is_cloud_admin": 1},
+            "is_cloud_admin",
+        ),
     ],
 )
 def test_bad_user_input_is_400_naming_the_field(
@@ -242,3 +250,44 @@ def test_duplicate_user_is_409(client: Client, admin_token: str) -> None:
     assert client.call("POST", USERS, token=admin_token, json_body=body).status == 201
     again = client.call("POST", USERS, token=admin_token, json_body=body)
     assert again.status == 409, again.body
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": "deep", "description": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"name": "deep", "description": ' + b"[" * 70 + b"]" * 70 + b"}",
+        b'{"name": "surrogate", "description": "\\ud800"}',
+        b'{"name": "nul", "description": "a\\u0000b"}',
+        b'{"\\udfff": 1}',
+    ],
+)
+def test_json_no_service_could_store_is_400_not_500(
+    client: Client, admin_token: str, raw: bytes
+) -> None:
+    reply = client.call("POST", "/api/v1/departments", token=admin_token, data=raw)
+    assert reply.status == 400, reply.body
+    assert reply.code == "malformed_json"
+    assert reply.body["details"]["location"] == "body"
+
+
+def test_unauthenticated_login_with_a_lone_surrogate_is_400(client: Client) -> None:
+    reply = client.call(
+        "POST", "/api/v1/auth/login", data=b'{"username": "\\ud800", "password": "x"}'
+    )
+    assert reply.status == 400, reply.body
+
+
+def test_a_chunked_body_is_read(client: Client, admin_token: str) -> None:
+    def chunks():
+        yield b'{"name": "chunked-dept", '
+        yield b'"description": "sent in chunks"}'
+
+    response = client.session.post(
+        client.base + "/api/v1/departments",
+        data=chunks(),
+        headers={"Authorization": f"Bearer {admin_token}", "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "chunked-dept"
