@@ -1,0 +1,80 @@
+"""HTTP calls to the gateway: one JSON request, one answer or one CliError."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import requests
+
+from cli.errors import EXIT_NOT_LOGGED_IN, EXIT_UNAVAILABLE, CliError, from_answer
+
+logger = logging.getLogger(__name__)
+
+API = "/api/v1"
+TIMEOUT_S = 60
+
+
+class Gateway:
+    """The gateway at `server`, called with `token` (None before a login)."""
+
+    def __init__(
+        self, server: str, token: str | None, session: requests.Session | None = None
+    ) -> None:
+        self.server = server
+        self.token = token
+        self.session = session or requests.Session()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+        public: bool = False,
+    ) -> Any:
+        if not public and not self.token:
+            raise CliError(
+                EXIT_NOT_LOGGED_IN, "not_logged_in", "not logged in: run `scs login` first"
+            )
+        headers = {"X-Request-Id": uuid.uuid4().hex, "Accept": "application/json"}
+        if self.token and not public:
+            headers["Authorization"] = f"Bearer {self.token}"
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        logger.debug("%s %s %s", method, path, query)
+        try:
+            response = self.session.request(
+                method,
+                f"{self.server}{API}{path}",
+                json=body,
+                params=query,
+                headers=headers,
+                timeout=TIMEOUT_S,
+            )
+        except requests.RequestException as exc:
+            raise CliError(
+                EXIT_UNAVAILABLE, "unreachable", f"cannot reach {self.server}: {_reason(exc)}"
+            ) from exc
+        return _answer(response)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.call("GET", path, params=params)
+
+
+def _answer(response: requests.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    if response.status_code >= 400:
+        raise from_answer(response.status_code, body)
+    return body
+
+
+def _reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.ConnectionError):
+        return "connection refused or no route"
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {TIMEOUT_S}s"
+    return type(exc).__name__

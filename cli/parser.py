@@ -1,0 +1,128 @@
+"""The command line: argparse, with usage errors as one line and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from cli import account, inspect, reports, workloads
+from cli.errors import EXIT_USAGE
+from cli.render import FORMATS
+
+S = argparse.SUPPRESS
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: usage: {message} (see `{self.prog} --help`)\n")
+        sys.exit(EXIT_USAGE)
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options every command accepts, before or after its name (SUPPRESS keeps either)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--server", default=S, help="gateway URL (SCS_SERVER)")
+    common.add_argument("-o", "--output", choices=FORMATS, default=S, help="output format")
+    common.add_argument("-p", "--project", default=S, help="project name or id")
+    common.add_argument("-n", "--namespace", default=S, help="namespace")
+    common.add_argument("-v", "--verbose", action="store_true", default=S, help="debug logs")
+    return common
+
+
+def _wait_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", action="store_true", help="follow the rollout to the end")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds for --wait")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = Parser(prog="scs", parents=[common], description="Secure Container Service CLI")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    def add(name: str, handler: Callable[..., int], help_text: str) -> Any:
+        sub = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+        sub.set_defaults(handler=handler, needs_login=name not in ("login", "logout"))
+        return sub
+
+    sub = add("login", account.login, "log in and keep the token (0600)")
+    sub.add_argument("--username", "-u", help="else SCS_USERNAME, else asked")
+    sub.add_argument("--password", help="else SCS_PASSWORD, else asked without echo")
+    add("logout", account.logout, "forget the stored token")
+    add("whoami", account.whoami, "who the token belongs to")
+    sub = add("config", account.config, "choose the default project or namespace")
+    sub.add_argument("action", choices=("set-project", "set-namespace", "view"))
+    sub.add_argument("value", nargs="?")
+
+    _resource_commands(add)
+    _workload_commands(add)
+    _report_commands(add)
+    return parser
+
+
+def _resource_commands(add: Callable[..., Any]) -> None:
+    for name, handler, text in (
+        ("get", inspect.get, "list resources, or show one"),
+        ("describe", inspect.describe, "details of one resource"),
+        ("delete", inspect.delete, "delete a resource"),
+    ):
+        sub = add(name, handler, text)
+        sub.add_argument(
+            "kind", help="workloads, pods, services, claims, quota, projects, namespaces"
+        )
+        sub.add_argument("name", nargs="?")
+        if name == "get":
+            sub.add_argument("-w", "--workload", help="pods of this workload only")
+        if name == "delete":
+            sub.add_argument(
+                "--kind",
+                dest="object_kind",
+                choices=("Service", "Ingress"),
+                default="Service",
+                help="for services: Service or Ingress",
+            )
+            sub.add_argument("--force", action="store_true", help="namespaces: even if not empty")
+
+
+def _workload_commands(add: Callable[..., Any]) -> None:
+    sub = add("apply", workloads.apply, "create workloads from (multi-document) YAML")
+    sub.add_argument("-f", "--file", required=True, help="YAML file, or - for stdin")
+    _wait_options(sub)
+
+    sub = add("scale", workloads.scale, "set a workload's replicas (quota-checked)")
+    sub.add_argument("name")
+    sub.add_argument("--replicas", type=int, required=True)
+    _wait_options(sub)
+
+    sub = add("rollback", workloads.rollback, "roll back to a revision (default: previous)")
+    sub.add_argument("name")
+    sub.add_argument("--revision", type=int)
+    _wait_options(sub)
+
+    for name, handler, text in (
+        ("start", workloads.start, "start with the remembered replicas"),
+        ("stop", workloads.stop, "stop (scale to zero, suspend)"),
+    ):
+        sub = add(name, handler, text)
+        sub.add_argument("name")
+        _wait_options(sub)
+
+    sub = add("logs", workloads.logs, "a pod's container logs")
+    sub.add_argument("pod")
+    sub.add_argument("-c", "--container")
+    sub.add_argument("--tail", type=int, help="last N lines")
+    sub.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+
+
+def _report_commands(add: Callable[..., Any]) -> None:
+    sub = add("audit", reports.audit, "the project's audit records")
+    for name in ("type", "actor", "since", "until", "resource-kind", "resource-name"):
+        sub.add_argument(f"--{name}")
+    sub.add_argument("--outcome", choices=("success", "denied"))
+    sub.add_argument("--limit", type=int, default=50)
+    sub.add_argument("--all-projects", action="store_true", help="cloud admin: everything")
+
+    sub = add("usage", reports.usage, "the project's billed usage in a period")
+    sub.add_argument("--since", help="ISO 8601 with a time zone")
+    sub.add_argument("--until", help="ISO 8601 with a time zone")

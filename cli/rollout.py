@@ -1,0 +1,57 @@
+"""`--wait`: follow workloads until their rollout is complete, with a progress display.
+
+On a terminal one line per workload is rewritten in place; otherwise a line is printed each
+time a workload's state changes, so a log stays readable.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from cli.context import Context
+from cli.errors import EXIT_REFUSED, EXIT_UNAVAILABLE, CliError
+
+DONE = {"complete", "suspended", "scheduled"}
+POLL_S = 1.0
+
+
+def progress_line(record: dict[str, Any]) -> str:
+    rollout = record.get("rollout") or {}
+    state = rollout.get("state", "unknown")
+    counts = ", ".join(f"{k} {v}" for k, v in rollout.items() if k not in ("state", "message"))
+    line = f"{record['kind'].lower()}/{record['name']}: {state}"
+    if counts:
+        line += f" ({counts})"
+    if rollout.get("message"):
+        line += f": {rollout['message']}"
+    return line
+
+
+def wait(ctx: Context, project: str, targets: list[tuple[str, str]], timeout: float) -> int:
+    """Poll each (namespace, name) until complete; exit 1 on failed, 5 on timeout."""
+    pending = dict.fromkeys(targets, "")
+    deadline = time.monotonic() + timeout
+    tty = ctx.err.isatty()
+    while pending:
+        for target in list(pending):
+            namespace, name = target
+            record = ctx.gateway.get(f"/projects/{project}/workloads/{name}", namespace=namespace)
+            line, state = progress_line(record), (record.get("rollout") or {}).get("state")
+            if line != pending[target] or state in DONE:
+                ctx.err.write(("\r\033[K" if tty else "") + line + ("" if tty else "\n"))
+                ctx.err.flush()
+            pending[target] = line
+            if state == "failed":
+                raise CliError(EXIT_REFUSED, "rollout_failed", line)
+            if state in DONE:
+                if tty:
+                    ctx.err.write("\n")
+                del pending[target]
+        if pending and time.monotonic() > deadline:
+            raise CliError(
+                EXIT_UNAVAILABLE, "wait_timeout", f"rollout not complete after {timeout:.0f}s"
+            )
+        if pending:
+            time.sleep(POLL_S)
+    return 0

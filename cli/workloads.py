@@ -1,0 +1,140 @@
+"""`scs apply`, `scale`, `rollback`, `start`, `stop` and `logs`: the workload API's verbs."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cli import rollout
+from cli.context import Context
+from cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
+from cli.render import show, structured
+from cli.resources import COLUMNS
+
+logger = logging.getLogger(__name__)
+
+LOG_POLL_S = 2.0
+
+
+def read_manifest(source: str) -> tuple[str, list[dict[str, Any]]]:
+    """The file's text and its documents; bad YAML is refused here, naming the line."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    except OSError as exc:
+        raise CliError(
+            EXIT_USAGE, "unreadable_file", f"cannot read {source}: {exc.strerror}", "file"
+        ) from exc
+    try:
+        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not YAML"
+        raise CliError(
+            EXIT_REFUSED, "invalid_yaml", f"{source}{where}: {problem}", "file"
+        ) from exc
+    if not documents or not all(isinstance(d, dict) for d in documents):
+        raise CliError(
+            EXIT_REFUSED, "invalid_yaml", f"{source}: expected one or more objects", "file"
+        )
+    return text, documents
+
+
+def _apply_namespace(ctx: Context, documents: list[dict[str, Any]]) -> str:
+    """-n, else the namespace every document names, else the configured default."""
+    if getattr(ctx.args, "namespace", None):
+        return str(ctx.args.namespace)
+    named = {(d.get("metadata") or {}).get("namespace") for d in documents} - {None}
+    if len(named) == 1:
+        return str(named.pop())
+    if len(named) > 1:
+        raise CliError(
+            EXIT_USAGE,
+            "several_namespaces",
+            "the documents name several namespaces: pass -n",
+            "namespace",
+        )
+    return str(ctx.namespace())
+
+
+def apply(ctx: Context) -> int:
+    text, documents = read_manifest(ctx.args.file)
+    project, namespace = ctx.project(), _apply_namespace(ctx, documents)
+    answer = ctx.gateway.call(
+        "POST", f"/projects/{project}/workloads", {"namespace": namespace, "manifest": text}
+    )
+    logger.info("applied %s documents to %s/%s", len(documents), project, namespace)
+    if ctx.output != "table":
+        ctx.print(structured(answer, ctx.output))
+    else:
+        for obj in answer.get("objects", []):
+            ctx.print(f"{obj['kind'].lower()}/{obj['name']} created")
+    if ctx.args.wait:
+        targets = [(w["namespace"], w["name"]) for w in answer.get("workloads", [])]
+        return rollout.wait(ctx, project, targets, ctx.args.timeout)
+    return 0
+
+
+def _change(ctx: Context, method: str, verb: str, body: Any = None) -> int:
+    project, namespace, name = ctx.project(), ctx.namespace(), ctx.args.name
+    path = f"/projects/{project}/workloads/{name}/{verb}"
+    record = ctx.gateway.call(method, path, body, params={"namespace": namespace})
+    logger.info("%s %s/%s", verb, namespace, name)
+    if ctx.output != "table":
+        ctx.print(structured(record, ctx.output))
+    else:
+        ctx.print(show(record, "table", [record], COLUMNS["workload_status"][:3]))
+    if getattr(ctx.args, "wait", False):
+        return rollout.wait(ctx, project, [(namespace, name)], ctx.args.timeout)
+    return 0
+
+
+def scale(ctx: Context) -> int:
+    if ctx.args.replicas < 0:
+        raise CliError(EXIT_USAGE, "usage", "--replicas must be 0 or more", "replicas")
+    return _change(ctx, "PUT", "scale", {"replicas": ctx.args.replicas})
+
+
+def rollback(ctx: Context) -> int:
+    return _change(ctx, "POST", "rollback", {"revision": ctx.args.revision})
+
+
+def start(ctx: Context) -> int:
+    return _change(ctx, "POST", "start")
+
+
+def stop(ctx: Context) -> int:
+    return _change(ctx, "POST", "stop")
+
+
+def _log_lines(ctx: Context, project: str, namespace: str) -> list[str]:
+    params = {"namespace": namespace, "container": ctx.args.container, "tail_lines": ctx.args.tail}
+    path = f"/projects/{project}/pods/{ctx.args.pod}/logs"
+    return [str(line) for line in ctx.gateway.get(path, **params)["lines"]]
+
+
+def new_lines(seen: list[str], now: list[str]) -> list[str]:
+    """Lines of `now` after the longest tail of `seen` it starts with (client-side follow)."""
+    for size in range(min(len(seen), len(now)), 0, -1):
+        if seen[-size:] == now[:size]:
+            return now[size:]
+    return now
+
+
+def logs(ctx: Context) -> int:
+    project, namespace = ctx.project(), str(ctx.namespace())
+    lines = _log_lines(ctx, project, namespace)
+    for line in lines:
+        ctx.print(line)
+    while ctx.args.follow:
+        time.sleep(LOG_POLL_S)
+        latest = _log_lines(ctx, project, namespace)
+        for line in new_lines(lines, latest):
+            ctx.print(line)
+        lines = latest
+    return 0
