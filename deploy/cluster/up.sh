@@ -5,8 +5,9 @@
 # metrics API Available.
 #
 # Idempotent: a cluster that is already running and came up completely is left alone; a
-# half-running one (or one whose start failed) is stopped and started afresh. Every start
-# begins with an empty etcd (the cluster is a test fixture); certificates and keys are kept.
+# half-running one (or one whose start failed) is stopped and started afresh. etcd's data,
+# certificates and keys are kept across restarts, so the cluster's objects stay in step with
+# the services' databases; SCS_CLUSTER_FRESH=1 (or `down.sh --purge`) starts from an empty etcd.
 set -euo pipefail
 # shellcheck source=deploy/cluster/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -51,7 +52,10 @@ elapsed() {
 
 mkdir -p "$run_dir" "$log_dir" "$(dirname "$kubeconfig")"
 rm -f "$run_dir/ready"
-rm -rf "$etcd_data_dir"
+if [ "${SCS_CLUSTER_FRESH:-0}" = 1 ]; then
+  log "SCS_CLUSTER_FRESH=1: starting from an empty etcd"
+  rm -rf "$etcd_data_dir"
+fi
 bash "$cluster_dir/pki.sh"
 
 # One kubeconfig per identity, certificates embedded.
@@ -223,7 +227,8 @@ log "applying the node profile"
 python=python3
 [ -x "$cluster_dir/../../.venv/bin/python" ] && python="$cluster_dir/../../.venv/bin/python"
 "$python" "$cluster_dir/render_nodes.py" "$cluster_dir/nodes.yaml" >"$state_dir/nodes.json"
-kubectl_ create -f "$state_dir/nodes.json" >/dev/null
+# apply, not create: with etcd kept across restarts the nodes may exist already.
+kubectl_ apply -f "$state_dir/nodes.json" >/dev/null
 expected=$("$python" -c 'import json, sys; print(len(json.load(sys.stdin)["items"]))' \
   <"$state_dir/nodes.json")
 
