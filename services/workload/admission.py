@@ -12,11 +12,21 @@ from typing import Any
 from services.workload.isolation import (
     CAPABILITIES,
     CONTAINER_FLAG,
+    CONTAINER_VALUE,
+    HOST_PORT,
     KATA_RUNTIME_CLASS,
     POD_FLAG,
+    POD_PREFIX,
+    POD_UNSET,
+    PROFILE,
+    PROFILE_ANNOTATION,
     RULES,
     RUNTIME_CLASS,
     SAFE_CAPABILITIES,
+    SELINUX,
+    SYSCTLS,
+    TOLERATE_ALL,
+    UNCONFINED_ANNOTATION,
     VOLUME_SOURCE,
     Rule,
 )
@@ -35,9 +45,19 @@ _CONTAINERS = (
     " + (has(variables.spec.initContainers) ? variables.spec.initContainers : [])"
     " + (has(variables.spec.ephemeralContainers) ? variables.spec.ephemeralContainers : [])"
 )
+_POD_META = (
+    "object.kind == 'Pod' ? object.metadata : "
+    "(object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.metadata : "
+    "object.spec.template.metadata)"
+)
 _WHERE = (
     "(object.kind == 'Pod' ? 'spec' : (object.kind == 'CronJob' ? "
     "'spec.jobTemplate.spec.template.spec' : 'spec.template.spec'))"
+)
+
+_META_WHERE = (
+    "(object.kind == 'Pod' ? 'metadata' : (object.kind == 'CronJob' ? "
+    "'spec.jobTemplate.spec.template.metadata' : 'spec.template.metadata'))"
 )
 
 
@@ -63,7 +83,114 @@ def expression(rule: Rule) -> str:
             f"!has(c.securityContext.capabilities.{field}) || "
             f"c.securityContext.capabilities.{field}.all(x, x in [{safe}]))"
         )
-    raise ValueError(f"no CEL rendering for rule shape {rule.shape}")
+    renderer = _RENDERERS.get(rule.shape)
+    if renderer is None:
+        raise ValueError(f"no CEL rendering for rule shape {rule.shape}")
+    return renderer(rule)
+
+
+def _list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(f"'{value}'" for value in values) + "]"
+
+
+def _prefix(rule: Rule) -> str:
+    field = f"variables.spec.{rule.field}"
+    refused = " || ".join(f"{field}.startsWith('{value}')" for value in rule.values)
+    return f"!has({field}) || !({refused})"
+
+
+def _unset(rule: Rule) -> str:
+    # A scheduled pod carries nodeName (set through pods/binding); updates of it stay allowed.
+    field = f"variables.spec.{rule.field}"
+    return (
+        "(object.kind == 'Pod' && request.operation != 'CREATE') || "
+        f"!has({field}) || {field} == ''"
+    )
+
+
+def _host_port(rule: Rule) -> str:
+    return (
+        "variables.containers.all(c, !has(c.ports) || "
+        f"c.ports.all(p, !has(p.{rule.field}) || p.{rule.field} == 0))"
+    )
+
+
+def _profile_of(subject: str, rule: Rule) -> str:
+    return (
+        f"(!has({subject}.securityContext) || !has({subject}.securityContext.{rule.field}) || "
+        f"!({subject}.securityContext.{rule.field}.type in {_list(rule.values)}))"
+    )
+
+
+def _profile(rule: Rule) -> str:
+    return (
+        f"{_profile_of('variables.spec', rule)} && "
+        f"variables.containers.all(c, {_profile_of('c', rule)})"
+    )
+
+
+def _profile_annotation(rule: Rule) -> str:
+    keys = " || ".join(
+        f"k.startsWith('{key}')" if key.endswith("/") else f"k == '{key}'" for key in rule.values
+    )
+    return (
+        "!has(variables.meta.annotations) || variables.meta.annotations.all(k, "
+        f"!({keys}) || variables.meta.annotations[k].lowerAscii() != '{UNCONFINED_ANNOTATION}')"
+    )
+
+
+def _container_value(rule: Rule) -> str:
+    return (
+        "variables.containers.all(c, !has(c.securityContext) || "
+        f"!has(c.securityContext.{rule.field}) || "
+        f"!(c.securityContext.{rule.field} in {_list(rule.values)}))"
+    )
+
+
+def _sysctls(rule: Rule) -> str:
+    return (
+        "!has(variables.spec.securityContext) || "
+        f"!has(variables.spec.securityContext.{rule.field}) || "
+        f"variables.spec.securityContext.{rule.field}.all(s, s.name in {_list(rule.values)})"
+    )
+
+
+def _selinux_of(subject: str, rule: Rule) -> str:
+    options = f"{subject}.securityContext.{rule.field}"
+    return (
+        f"(!has({subject}.securityContext) || !has({options}) || ("
+        f"(!has({options}.user) || {options}.user == '') && "
+        f"(!has({options}.role) || {options}.role == '') && "
+        f"(!has({options}.type) || {options}.type == '' || "
+        f"{options}.type in {_list(rule.values)})))"
+    )
+
+
+def _selinux(rule: Rule) -> str:
+    return (
+        f"{_selinux_of('variables.spec', rule)} && "
+        f"variables.containers.all(c, {_selinux_of('c', rule)})"
+    )
+
+
+def _tolerate_all(rule: Rule) -> str:
+    return (
+        f"!has(variables.spec.{rule.field}) || variables.spec.{rule.field}.all(t, "
+        "!has(t.operator) || t.operator != 'Exists' || (has(t.key) && t.key != ''))"
+    )
+
+
+_RENDERERS = {
+    POD_PREFIX: _prefix,
+    POD_UNSET: _unset,
+    HOST_PORT: _host_port,
+    PROFILE: _profile,
+    PROFILE_ANNOTATION: _profile_annotation,
+    CONTAINER_VALUE: _container_value,
+    SYSCTLS: _sysctls,
+    SELINUX: _selinux,
+    TOLERATE_ALL: _tolerate_all,
+}
 
 
 def message_expression(rule: Rule) -> str:
@@ -73,9 +200,19 @@ def message_expression(rule: Rule) -> str:
         RUNTIME_CLASS: f"'.{rule.field}'",
         CONTAINER_FLAG: f"'.containers[].securityContext.{rule.field}'",
         CAPABILITIES: "'.containers[].securityContext.capabilities.add'",
+        POD_PREFIX: f"'.{rule.field}'",
+        POD_UNSET: f"'.{rule.field}'",
+        HOST_PORT: f"'.containers[].ports[].{rule.field}'",
+        PROFILE: f"'[.containers[]].securityContext.{rule.field}.type'",
+        PROFILE_ANNOTATION: f"'.{rule.field}'",
+        CONTAINER_VALUE: f"'.containers[].securityContext.{rule.field}'",
+        SYSCTLS: f"'.securityContext.{rule.field}[].name'",
+        SELINUX: f"'[.containers[]].securityContext.{rule.field}'",
+        TOLERATE_ALL: f"'.{rule.field}[]'",
     }[rule.shape]
     reason = rule.reason.replace("'", "\\'")
-    return f"{_WHERE} + {subject} + ': {reason}'"
+    where = _META_WHERE if rule.shape == PROFILE_ANNOTATION else _WHERE
+    return f"{where} + {subject} + ': {reason}'"
 
 
 def policy() -> dict[str, Any]:
@@ -96,6 +233,7 @@ def policy() -> dict[str, Any]:
             "variables": [
                 {"name": "spec", "expression": _POD_SPEC},
                 {"name": "containers", "expression": _CONTAINERS},
+                {"name": "meta", "expression": _POD_META},
             ],
             "validations": [
                 {

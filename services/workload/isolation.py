@@ -9,7 +9,21 @@ Rule shapes:
 - VOLUME_SOURCE: a volume source that must not be used (hostPath);
 - CONTAINER_FLAG: a boolean in a container's securityContext that must not be true;
 - CAPABILITIES: securityContext.capabilities.add may only name SAFE_CAPABILITIES;
-- RUNTIME_CLASS: runtimeClassName, when set, must be the platform's Kata class.
+- RUNTIME_CLASS: runtimeClassName, when set, must be the platform's Kata class;
+- POD_PREFIX: a string field of the pod spec must not start with any of `values`;
+- POD_UNSET: a field of the pod spec a tenant must not set at all (nodeName);
+- HOST_PORT: no container port may name a hostPort;
+- PROFILE: securityContext.<field>.type (pod and containers) must not be in `values`;
+- PROFILE_ANNOTATION: pod-template annotations with a key in/under `keys` must not be
+  `unconfined`;
+- CONTAINER_VALUE: a container securityContext field must not be in `values` (procMount);
+- SYSCTLS: securityContext.sysctls[].name must be in `values` (the safe set);
+- SELINUX: seLinuxOptions (pod and containers) without user/role and with a type in `values`;
+- TOLERATE_ALL: no toleration with operator Exists and an empty key.
+
+Together they are the Kubernetes Pod Security "baseline" profile plus the platform's own rules
+(Kata only, no nodeName, no inline CSI volumes, no system priority classes, no catch-all
+toleration).
 """
 
 from __future__ import annotations
@@ -18,7 +32,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.workload.exceptions import IsolationViolation
-from services.workload.manifests import ensure_pod_spec, pod_spec, pod_spec_path
+from services.workload.manifests import (
+    dig,
+    ensure_pod_spec,
+    pod_spec,
+    pod_spec_path,
+    pod_template_path,
+)
 
 KATA_RUNTIME_CLASS = "kata"
 
@@ -27,6 +47,40 @@ VOLUME_SOURCE = "volume_source"
 CONTAINER_FLAG = "container_flag"
 CAPABILITIES = "capabilities"
 RUNTIME_CLASS = "runtime_class"
+POD_PREFIX = "pod_prefix"
+POD_UNSET = "pod_unset"
+HOST_PORT = "host_port"
+PROFILE = "profile"
+PROFILE_ANNOTATION = "profile_annotation"
+CONTAINER_VALUE = "container_value"
+SYSCTLS = "sysctls"
+SELINUX = "selinux"
+TOLERATE_ALL = "tolerate_all"
+
+# Sysctls the Pod Security "baseline" profile allows (namespaced, isolated per pod).
+SAFE_SYSCTLS: tuple[str, ...] = (
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+)
+# SELinux types of the container_t family (baseline); user and role may not be set at all.
+SAFE_SELINUX_TYPES: tuple[str, ...] = (
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+)
+SECCOMP_POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
+SECCOMP_CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"
+APPARMOR_CONTAINER_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
+UNCONFINED_ANNOTATION = "unconfined"
 
 # Capabilities the Pod Security "baseline" profile allows; anything else is refused.
 SAFE_CAPABILITIES: tuple[str, ...] = (
@@ -53,6 +107,7 @@ class Rule:
     shape: str
     field: str  # the field inside the pod spec / volume / securityContext
     reason: str
+    values: tuple[str, ...] = ()  # the refused or allowed values, by shape
 
 
 RULES: tuple[Rule, ...] = (
@@ -73,6 +128,71 @@ RULES: tuple[Rule, ...] = (
         "runtimeClassName",
         f'pods run in the "{KATA_RUNTIME_CLASS}" runtime class only',
     ),
+    Rule(
+        "system_priority_class",
+        POD_PREFIX,
+        "priorityClassName",
+        "system priority classes (system-*) are reserved for the platform",
+        ("system-",),
+    ),
+    Rule(
+        "node_name",
+        POD_UNSET,
+        "nodeName",
+        "nodeName bypasses the scheduler, cordons and GPU placement; "
+        "use the scheduling policy (node selector, affinity, tolerations) instead",
+    ),
+    Rule("host_port", HOST_PORT, "hostPort", "hostPort is not allowed"),
+    Rule(
+        "seccomp_unconfined",
+        PROFILE,
+        "seccompProfile",
+        "seccomp profile Unconfined is not allowed",
+        ("Unconfined",),
+    ),
+    Rule(
+        "apparmor_unconfined",
+        PROFILE,
+        "appArmorProfile",
+        "AppArmor profile Unconfined is not allowed",
+        ("Unconfined",),
+    ),
+    Rule(
+        "unconfined_annotation",
+        PROFILE_ANNOTATION,
+        "annotations",
+        "seccomp/AppArmor annotations may not be unconfined",
+        (SECCOMP_POD_ANNOTATION, SECCOMP_CONTAINER_ANNOTATION, APPARMOR_CONTAINER_ANNOTATION),
+    ),
+    Rule(
+        "proc_mount",
+        CONTAINER_VALUE,
+        "procMount",
+        "procMount Unmasked is not allowed",
+        ("Unmasked",),
+    ),
+    Rule(
+        "unsafe_sysctl",
+        SYSCTLS,
+        "sysctls",
+        "only these sysctls may be set: " + ", ".join(SAFE_SYSCTLS),
+        SAFE_SYSCTLS,
+    ),
+    Rule(
+        "selinux",
+        SELINUX,
+        "seLinuxOptions",
+        "seLinuxOptions may not set user or role, and type only to "
+        + ", ".join(SAFE_SELINUX_TYPES),
+        SAFE_SELINUX_TYPES,
+    ),
+    Rule("csi_volume", VOLUME_SOURCE, "csi", "inline CSI volumes are not allowed"),
+    Rule(
+        "tolerate_all",
+        TOLERATE_ALL,
+        "tolerations",
+        "a toleration with operator Exists needs a key (an empty key tolerates every taint)",
+    ),
 )
 
 
@@ -89,10 +209,14 @@ class Violation:
 def violations(body: dict[str, Any]) -> list[Violation]:
     """Every rule a workload object breaks, each with the path of the offending field."""
     spec = pod_spec(body)
-    prefix = ".".join(pod_spec_path(str(body.get("kind"))))
+    kind = str(body.get("kind"))
+    prefix = ".".join(pod_spec_path(kind))
     found: list[Violation] = []
     for rule in RULES:
-        found.extend(_check(rule, spec, prefix))
+        if rule.shape == PROFILE_ANNOTATION:
+            found.extend(_annotations(rule, body, kind))
+        else:
+            found.extend(_check(rule, spec, prefix))
     return found
 
 
@@ -120,13 +244,19 @@ def force_kata(body: dict[str, Any]) -> None:
 
 
 def _check(rule: Rule, spec: dict[str, Any], prefix: str) -> list[Violation]:
-    if rule.shape == POD_FLAG:
-        return _flag(rule, spec, prefix)
-    if rule.shape == VOLUME_SOURCE:
-        return _volumes(rule, spec, prefix)
-    if rule.shape == RUNTIME_CLASS:
-        return _runtime_class(rule, spec, prefix)
-    return _containers(rule, spec, prefix)
+    checker = {
+        POD_FLAG: _flag,
+        VOLUME_SOURCE: _volumes,
+        RUNTIME_CLASS: _runtime_class,
+        POD_PREFIX: _prefixed,
+        POD_UNSET: _unset,
+        HOST_PORT: _host_ports,
+        PROFILE: _profiles,
+        SYSCTLS: _sysctls,
+        SELINUX: _selinux,
+        TOLERATE_ALL: _tolerate_all,
+    }.get(rule.shape, _containers)
+    return checker(rule, spec, prefix)
 
 
 def _flag(rule: Rule, spec: dict[str, Any], prefix: str) -> list[Violation]:
@@ -162,7 +292,119 @@ def _containers(rule: Rule, spec: dict[str, Any], prefix: str) -> list[Violation
                 found.append(Violation(rule.name, f"{path}.{rule.field}", rule.reason))
             if rule.shape == CAPABILITIES:
                 found.extend(_capabilities(rule, context, path))
+            if rule.shape == CONTAINER_VALUE and context.get(rule.field) in rule.values:
+                reason = f"{rule.reason} (got {context.get(rule.field)!r})"
+                found.append(Violation(rule.name, f"{path}.{rule.field}", reason))
     return found
+
+
+def _prefixed(rule: Rule, spec: dict[str, Any], prefix: str) -> list[Violation]:
+    value = spec.get(rule.field)
+    if isinstance(value, str) and value.startswith(rule.values):
+        return [Violation(rule.name, f"{prefix}.{rule.field}", f"{rule.reason} (got {value!r})")]
+    return []
+
+
+def _unset(rule: Rule, spec: dict[str, Any], prefix: str) -> list[Violation]:
+    if spec.get(rule.field) in (None, ""):
+        return []
+    return [Violation(rule.name, f"{prefix}.{rule.field}", rule.reason)]
+
+
+def _host_ports(rule: Rule, spec: dict[str, Any], prefix: str) -> list[Violation]:
+    found = []
+    for list_name, i, container in _each_container(spec):
+        for j, port in enumerate(container.get("ports") or []):
+            if isinstance(port, dict) and port.get(rule.field) not in (None, 0):
+                path = f"{prefix}.{list_name}[{i}].ports[{j}].{rule.field}"
+                found.append(Violation(rule.name, path, rule.reason))
+    return found
+
+
+def _contexts(spec: dict[str, Any], prefix: str) -> list[tuple[str, dict[str, Any]]]:
+    """The pod's securityContext and every container's, each with its path."""
+    found = []
+    if isinstance(spec.get("securityContext"), dict):
+        found.append((f"{prefix}.securityContext", spec["securityContext"]))
+    for list_name, i, container in _each_container(spec):
+        if isinstance(container.get("securityContext"), dict):
+            path = f"{prefix}.{list_name}[{i}].securityContext"
+            found.append((path, container["securityContext"]))
+    return found
+
+
+def _profiles(rule: Rule, spec: dict[str, Any], prefix: str) -> list[Violation]:
+    found = []
+    for path, context in _contexts(spec, prefix):
+        profile = context.get(rule.field)
+        if isinstance(profile, dict) and profile.get("type") in rule.values:
+            found.append(Violation(rule.name, f"{path}.{rule.field}.type", rule.reason))
+    return found
+
+
+def _sysctls(rule: Rule, spec: dict[str, Any], prefix: str) -> list[Violation]:
+    context = spec.get("securityContext")
+    if not isinstance(context, dict):
+        return []
+    return [
+        Violation(
+            rule.name,
+            f"{prefix}.securityContext.sysctls[{i}].name",
+            f"{sysctl.get('name')}: {rule.reason}",
+        )
+        for i, sysctl in enumerate(context.get("sysctls") or [])
+        if isinstance(sysctl, dict) and sysctl.get("name") not in rule.values
+    ]
+
+
+def _selinux(rule: Rule, spec: dict[str, Any], prefix: str) -> list[Violation]:
+    found = []
+    for path, context in _contexts(spec, prefix):
+        options = context.get(rule.field)
+        if not isinstance(options, dict):
+            continue
+        for key in ("user", "role"):
+            if options.get(key):
+                found.append(Violation(rule.name, f"{path}.{rule.field}.{key}", rule.reason))
+        if options.get("type") and options["type"] not in rule.values:
+            found.append(Violation(rule.name, f"{path}.{rule.field}.type", rule.reason))
+    return found
+
+
+def _tolerate_all(rule: Rule, spec: dict[str, Any], prefix: str) -> list[Violation]:
+    return [
+        Violation(rule.name, f"{prefix}.{rule.field}[{i}]", rule.reason)
+        for i, toleration in enumerate(spec.get(rule.field) or [])
+        if isinstance(toleration, dict)
+        and toleration.get("operator") == "Exists"
+        and not toleration.get("key")
+    ]
+
+
+def _annotations(rule: Rule, body: dict[str, Any], kind: str) -> list[Violation]:
+    path = pod_template_path(kind) + ("metadata",)
+    annotations = dig(body, path + ("annotations",))
+    if not isinstance(annotations, dict):
+        return []
+    where = ".".join(path + ("annotations",))
+    return [
+        Violation(rule.name, f"{where}[{key}]", rule.reason)
+        for key, value in annotations.items()
+        if _profile_key(key, rule.values) and str(value).lower() == UNCONFINED_ANNOTATION
+    ]
+
+
+def _profile_key(key: str, keys: tuple[str, ...]) -> bool:
+    return any(key == k or (k.endswith("/") and key.startswith(k)) for k in keys)
+
+
+def _each_container(spec: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    return [
+        (list_name, i, container)
+        for list_name in CONTAINER_LISTS
+        for i, container in enumerate(spec.get(list_name) or [])
+        if isinstance(container, dict)
+    ]
 
 
 def _capabilities(rule: Rule, context: dict[str, Any], path: str) -> list[Violation]:

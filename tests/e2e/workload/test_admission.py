@@ -16,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 
 from shared.events import new_event
 from shared.outbox import event_exchange
-from tests.e2e.workload.conftest import EventTap
+from tests.e2e.workload.conftest import EventTap, wait_until
 from tests.e2e.workload.test_create import BAD_POD_SPECS, deployment
 from tests.interface.gateway.conftest import Client
 
@@ -55,6 +55,43 @@ def test_a_direct_pod_without_the_kata_class_is_refused(
     with pytest.raises(ApiException) as caught:
         core.create_namespaced_pod(namespace, pod)
     assert "runtimeClassName" in caught.value.body
+
+
+def test_a_direct_pod_with_an_unconfined_annotation_is_refused(
+    policy_installed: None, core: k8s.CoreV1Api, namespace: str
+) -> None:
+    annotation = "container.apparmor.security.beta.kubernetes.io/c"
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "loose", "annotations": {annotation: "unconfined"}},
+        "spec": {"runtimeClassName": "kata", "containers": [{"name": "c", "image": "nginx"}]},
+    }
+    with pytest.raises(ApiException) as caught:
+        core.create_namespaced_pod(namespace, pod)
+    # The apiserver copies the annotation into securityContext.appArmorProfile; either names it.
+    assert "scs-tenant-isolation" in caught.value.body
+    assert "appArmorProfile" in caught.value.body or "metadata.annotations" in caught.value.body
+
+
+def test_a_scheduled_direct_pod_may_still_be_updated(
+    policy_installed: None, core: k8s.CoreV1Api, namespace: str
+) -> None:
+    # The scheduler sets nodeName through pods/binding; the nodeName rule checks creates only.
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "placed"},
+        "spec": {"runtimeClassName": "kata", "containers": [{"name": "c", "image": "nginx"}]},
+    }
+    core.create_namespaced_pod(namespace, pod)
+    wait_until(
+        "the pod is scheduled",
+        lambda: core.read_namespaced_pod("placed", namespace).spec.node_name,
+    )
+
+    patched = core.patch_namespaced_pod("placed", namespace, {"metadata": {"labels": {"x": "y"}}})
+    assert patched.metadata.labels["x"] == "y"
 
 
 def test_a_compliant_direct_create_is_admitted(

@@ -19,6 +19,26 @@ BAD_POD_SPECS = [
         "containers[0].securityContext.privileged",
     ),
     ({"runtimeClassName": "runc"}, "runtimeClassName"),
+    ({"priorityClassName": "system-node-critical"}, "priorityClassName"),
+    ({"nodeName": "gpu-t4-0"}, "nodeName"),
+    (
+        {
+            "containers": [
+                {"name": "c", "image": "x", "ports": [{"containerPort": 80, "hostPort": 80}]}
+            ]
+        },
+        "containers[0].ports[0].hostPort",
+    ),
+    (
+        {"securityContext": {"seccompProfile": {"type": "Unconfined"}}},
+        "securityContext.seccompProfile.type",
+    ),
+    (
+        {"securityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "65536"}]}},
+        "securityContext.sysctls[0].name",
+    ),
+    ({"volumes": [{"name": "v", "csi": {"driver": "csi.example.com"}}]}, "volumes[0].csi"),
+    ({"tolerations": [{"operator": "Exists"}]}, "tolerations[0]"),
 ]
 
 
