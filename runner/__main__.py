@@ -13,6 +13,7 @@ eventlet.monkey_patch()
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
@@ -46,8 +47,16 @@ def main() -> None:
     for name in names:
         runner.add_service(service_class(name))
 
+    stop_timeout = float(os.environ.get("SCS_STOP_TIMEOUT_SECONDS", "20"))
+
+    def _kill() -> None:
+        logger.warning("services did not stop within %.0f s: killing them", stop_timeout)
+        runner.kill()
+
     def _stop(signum: int, _frame: object) -> None:
         logger.info("signal %d: stopping", signum)
+        # A graceful stop waits for running workers and watches; it must not wait for ever.
+        eventlet.spawn_after(stop_timeout, _kill)
         eventlet.spawn(runner.stop)
 
     signal.signal(signal.SIGTERM, _stop)

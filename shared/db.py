@@ -18,7 +18,7 @@ from typing import Any
 
 from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import database_url
@@ -49,8 +49,8 @@ def get_engine(url: str) -> Engine:
         return engine
 
     if is_sqlite(url):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        path = make_url(url).database
+        if path and path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _make_sqlite_transactional(engine)
