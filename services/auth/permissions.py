@@ -194,3 +194,26 @@ def scope_of(project_id: str | None, department_id: str | None) -> str:
 def sort_roles(roles: Iterable[str]) -> list[str]:
     held = set(roles)
     return [role for role in ROLES if role in held]
+
+
+def matrix_markdown() -> str:
+    """The matrix as the Markdown table of docs/permissions.md (a test keeps them equal)."""
+    header = "| area | action | " + " | ".join(ROLES) + " |"
+    lines = [header, "|" + " --- |" * (len(ROLES) + 2)]
+    for area, actions in MATRIX.items():
+        for action, grant in actions.items():
+            cells = []
+            for role in ROLES:
+                scope = grant.grants.get(role)
+                if scope == ALL:
+                    cells.append("all")
+                elif scope == OWN:
+                    cells.append(f"own {grant.target}s")
+                else:
+                    cells.append("—")
+            lines.append(f"| {area} | {action} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(matrix_markdown(), end="")
