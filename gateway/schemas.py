@@ -95,20 +95,24 @@ QUOTA_RESOURCE = validate.Regexp(
 
 
 class SetQuotaSchema(StrictSchema):
-    """Limits by resource: cpu in cores ("500m", 4), memory and storage in bytes ("8Gi")."""
+    """Limits by resource as Kubernetes quantities: cpu "4" (cores) or "500m", memory and
+    storage "8Gi", counts as integers; null removes a limit. Stored exactly in base units."""
 
     limits = fields.Dict(
         required=True,
         keys=fields.String(validate=QUOTA_RESOURCE),
-        values=fields.Raw(),
+        values=fields.Raw(allow_none=True),
         validate=validate.Length(min=1, max=100),
     )
 
     @validates_schema
     def _check_quantities(self, data: dict[str, Any], **_: Any) -> None:
         errors: dict[str, list[str]] = {}
-        converted: dict[str, int] = {}
+        converted: dict[str, int | None] = {}
         for resource, value in data.get("limits", {}).items():
+            if value is None:  # null removes the limit: the resource becomes unlimited
+                converted[resource] = None
+                continue
             unit = (
                 "millicores"
                 if resource == "cpu"

@@ -25,6 +25,7 @@ class QuotaRoutes:
         action="view",
     )
     def get_quota(self, call: ApiCall) -> Any:
+        self.auth.get_project(call.path["project_id"])  # 404 for a project that does not exist
         return self.quota.usage(call.path["project_id"])
 
     @route(
