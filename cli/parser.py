@@ -123,6 +123,9 @@ def _report_commands(add: Callable[..., Any]) -> None:
     sub.add_argument("--limit", type=int, default=50)
     sub.add_argument("--all-projects", action="store_true", help="cloud admin: everything")
 
+    sub = add("set-quota", reports.set_quota, "set the project's limits (cloud admin)")
+    sub.add_argument("limits", nargs="+", metavar="RESOURCE=VALUE", help="cpu=4 memory=8Gi")
+
     sub = add("usage", reports.usage, "the project's billed usage in a period")
     sub.add_argument("--since", help="ISO 8601 with a time zone")
     sub.add_argument("--until", help="ISO 8601 with a time zone")

@@ -1,11 +1,12 @@
-"""`scs audit` and `scs usage`: the project's audit trail and its billed usage."""
+"""`scs audit`, `usage` and `set-quota`: the project's audit trail, billed usage, limits."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from cli.context import Context
-from cli.render import show
+from cli.errors import EXIT_USAGE, CliError
+from cli.render import show, structured
 from cli.resources import COLUMNS
 
 AUDIT_FILTERS = ("type", "actor", "since", "until", "resource_kind", "resource_name", "outcome")
@@ -37,4 +38,26 @@ def usage(ctx: Context) -> int:
     period = {"since": ctx.args.since, "until": ctx.args.until}
     answer = ctx.gateway.get(f"/projects/{ctx.project()}/billing/usage", **period)
     ctx.print(show(answer, ctx.output, usage_rows(answer), COLUMNS["usage"]))
+    return 0
+
+
+def parse_limits(pairs: list[str]) -> dict[str, str]:
+    """`cpu=4 memory=8Gi` into `{"cpu": "4", "memory": "8Gi"}`; the gateway checks values."""
+    limits = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name or not value:
+            raise CliError(EXIT_USAGE, "usage", f"{pair!r} is not RESOURCE=VALUE", "limits")
+        limits[name] = value
+    return limits
+
+
+def set_quota(ctx: Context) -> int:
+    limits = parse_limits(ctx.args.limits)
+    path = f"/projects/{ctx.project()}/quota"
+    answer = ctx.gateway.call("PUT", path, {"limits": limits})
+    if ctx.output != "table":
+        ctx.print(structured(answer, ctx.output))
+    else:
+        ctx.print("quota set: " + ", ".join(f"{k}={v}" for k, v in limits.items()))
     return 0
