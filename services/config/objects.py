@@ -83,7 +83,7 @@ def build(
         "metadata": {"name": name, "namespace": namespace, "labels": labels},
     }
     if kind == "Secret":
-        body["type"] = secret_type
+        body["type"] = check_secret_type(secret_type, "secret_type")
         body["data"] = {
             key: (MASK if value == MASK else encode(value)) for key, value in data.items()
         }
@@ -160,7 +160,18 @@ def _secret_content(manifest: dict[str, Any]) -> dict[str, Any]:
         key: (MASK if value == MASK else _b64(value, "data", key)) for key, value in data.items()
     }
     merged.update({key: (MASK if value == MASK else encode(value)) for key, value in text.items()})
-    return {"type": manifest.get("type") or "Opaque", "data": merged}
+    return {"type": check_secret_type(manifest.get("type") or "Opaque", "type"), "data": merged}
+
+
+# Secret types a tenant may not create: a service-account token Secret makes the cluster mint
+# API credentials for a service account of the namespace.
+FORBIDDEN_SECRET_TYPES = frozenset({"kubernetes.io/service-account-token"})
+
+
+def check_secret_type(secret_type: Any, field: str) -> str:
+    if not isinstance(secret_type, str) or secret_type in FORBIDDEN_SECRET_TYPES:
+        raise invalid(field, f"Secrets of type {secret_type!r} cannot be created by tenants")
+    return secret_type
 
 
 def _b64(value: str, field: str, key: str) -> str:
