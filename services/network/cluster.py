@@ -146,6 +146,11 @@ def list_objects(kind: str, namespace: str) -> list[dict[str, Any]]:
     return [_plain(item) for item in found.items]
 
 
+def list_all_ingresses() -> list[dict[str, Any]]:
+    found = _translated(lambda: _networking().list_ingress_for_all_namespaces(), "Ingress list")
+    return [_plain(item) for item in found.items]
+
+
 def create_object(manifest: dict[str, Any]) -> dict[str, Any]:
     kind, namespace = manifest["kind"], manifest["metadata"]["namespace"]
     what = f"{kind} {namespace}/{manifest['metadata'].get('name')}"

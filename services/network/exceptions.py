@@ -46,6 +46,13 @@ class NetworkObjectExists(NetworkError, Conflict):
 
 
 @registered
+class IngressHostTaken(NetworkError, Conflict):
+    """Another project's Ingress already serves this host name."""
+
+    code = "ingress_host_taken"
+
+
+@registered
 class ClusterUnavailable(NetworkError, Unavailable):
     """The cluster did not answer or answered 5xx; retrying may help."""
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from services.network import cluster, isolation, loadbalancer, manifests
 from services.network.exceptions import (
+    IngressHostTaken,
     NamespaceNotInProject,
     NetworkObjectExists,
     NetworkObjectNotFound,
@@ -69,6 +70,8 @@ def create(
     ctx: LbContext, project_id: str, namespace: str, manifest: dict[str, Any], actor: str
 ) -> dict[str, Any]:
     check_namespace(namespace, project_id)
+    if manifest["kind"] == "Ingress":
+        check_hosts_free(project_id, manifest)
     created = {"kind": manifest["kind"], **cluster.create_object(manifest)}
     logger.info(
         "%s %s/%s created in project %s by %s",
@@ -91,6 +94,8 @@ def replace(
     manifest["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
     if kind == "Service":
         _keep_assigned(manifest["spec"], current.get("spec") or {})
+    if kind == "Ingress":
+        check_hosts_free(project_id, manifest)
     replaced = {"kind": kind, **cluster.replace_object(manifest)}
     logger.info("%s %s/%s replaced in project %s by %s", kind, namespace, name, project_id, actor)
     return _after_write(ctx, replaced, project_id)
@@ -119,6 +124,45 @@ def delete(
         loadbalancer.release(ctx, f"{namespace}/{name}")
     logger.info("%s %s/%s deleted in project %s by %s", kind, namespace, name, project_id, actor)
     return {"kind": kind, "namespace": namespace, "name": name, "deleted": True}
+
+
+def ingress_hosts(manifest: dict[str, Any]) -> dict[str, str]:
+    """The host names an Ingress claims, each with the field path that names it first."""
+    spec = manifest.get("spec") or {}
+    hosts: dict[str, str] = {}
+    for i, rule in enumerate(spec.get("rules") or []):
+        host = (rule or {}).get("host")
+        if isinstance(host, str) and host:
+            hosts.setdefault(host.lower(), f"spec.rules[{i}].host")
+    for i, tls in enumerate(spec.get("tls") or []):
+        for j, host in enumerate((tls or {}).get("hosts") or []):
+            if isinstance(host, str) and host:
+                hosts.setdefault(host.lower(), f"spec.tls[{i}].hosts[{j}]")
+    return hosts
+
+
+def check_hosts_free(project_id: str, manifest: dict[str, Any]) -> None:
+    """A host name belongs to the project whose Ingress claimed it first.
+
+    Another project's Ingress on the same host would take over that project's traffic at the
+    ingress controller; namespaces outside the platform count as other owners too.
+    """
+    wanted = ingress_hosts(manifest)
+    if not wanted:
+        return
+    owners = {
+        ns["metadata"]["name"]: (ns["metadata"].get("labels") or {}).get(isolation.PROJECT_LABEL)
+        for ns in cluster.list_namespaces(label_selector="")
+    }
+    for other in cluster.list_all_ingresses():
+        if owners.get(other["metadata"]["namespace"]) == project_id:
+            continue
+        for host in ingress_hosts(other):
+            if host in wanted:
+                raise IngressHostTaken(
+                    f"the host {host} is already served by another project",
+                    {"field": wanted[host], "host": host},
+                )
 
 
 def _keep_assigned(spec: dict[str, Any], current: dict[str, Any]) -> None:

@@ -320,3 +320,44 @@ def test_a_namespace_of_another_project_is_refused(client, world, project_namesp
         "GET", P.format(project) + "/services", token=token, params={"namespace": theirs}
     )
     assert listed.status == 403
+
+
+def test_a_host_served_by_one_project_is_refused_to_another(
+    client, world, project_namespace
+) -> None:
+    own, other = world["projects"]["own"], world["projects"]["other"]
+    host = f"shop-{uuid.uuid4().hex[:6]}.example"
+    first_ns, second_ns = project_namespace(own), project_namespace(other)
+
+    def ingress(ns: str, name: str) -> dict:
+        return {
+            "namespace": ns,
+            "kind": "Ingress",
+            "name": name,
+            "rules": [{"host": host, "service": "web", "port": 80}],
+        }
+
+    first = client.call(
+        "POST",
+        P.format(own) + "/services",
+        token=world["tokens"]["user"],
+        json_body=ingress(first_ns, "shop"),
+    )
+    assert first.status == 201, first.body
+    taken = client.call(
+        "POST",
+        P.format(other) + "/services",
+        token=world["tokens"]["cloud_admin"],
+        json_body=ingress(second_ns, "shop-copy"),
+    )
+    assert taken.status == 409, taken.body
+    assert taken.body["code"] == "ingress_host_taken"
+    assert taken.body["details"]["field"] == "spec.rules[0].host"
+    # The owning project may serve the host from a second Ingress.
+    again = client.call(
+        "POST",
+        P.format(own) + "/services",
+        token=world["tokens"]["user"],
+        json_body=ingress(first_ns, "shop-2"),
+    )
+    assert again.status == 201, again.body
