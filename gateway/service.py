@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 from gateway.api import CallContext, api_http
 from gateway.denials import DenialRecorder
 from gateway.errors import json_response
+from gateway.log_stream import LogStreams
 from gateway.openapi import openapi_document
 from gateway.routes.audit import AuditRoutes
 from gateway.routes.billing import BillingRoutes
@@ -72,6 +73,7 @@ class GatewayService(
     storage = RpcProxy("storage")
     call_context = CallContext()
     denials = DenialRecorder()
+    log_streams = LogStreams()
 
     @api_http("GET", "/healthz")
     def healthz(self, request: Request) -> Response:

@@ -2,7 +2,8 @@
 
 Every route names the namespace: in the body when creating, in the query string otherwise
 (`?namespace=vision-dev`). Workload names are unique per namespace across the five kinds.
-The terminal (exec over a WebSocket) and per-workload network settings are still planned routes
+`GET .../pods/<name>/logs?follow=true` streams the log (gateway/log_stream.py). The terminal
+(exec over a WebSocket) and per-workload network settings are still planned routes
 (gateway/routes/planned.py).
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from gateway.api import ApiCall, route
+from gateway.log_stream import follow_response
 from shared.schemas import StrictSchema
 
 P = "/api/v1/projects/<project_id>"
@@ -91,6 +93,14 @@ class PodLogQuerySchema(WorkloadNamespaceQuerySchema):
     since_seconds = fields.Integer(validate=validate.Range(min=1))
     previous = fields.Boolean(load_default=False)
     limit_bytes = fields.Integer(validate=validate.Range(min=1, max=10 * 2**20))
+    # a chunked text/plain stream until the pod ends, the client leaves or max_seconds pass
+    follow = fields.Boolean(load_default=False)
+    max_seconds = fields.Integer(validate=validate.Range(min=1, max=24 * 3600))
+
+    @validates_schema
+    def _follow_only(self, data: dict[str, Any], **_: Any) -> None:
+        if "max_seconds" in data and not data.get("follow"):
+            raise ValidationError("only with follow=true", "max_seconds")
 
 
 def _route(method: str, path: str, action: str, summary: str, **kwargs: Any) -> Any:
@@ -99,6 +109,7 @@ def _route(method: str, path: str, action: str, summary: str, **kwargs: Any) -> 
 
 class WorkloadRoutes:
     workload: Any  # RpcProxy declared on GatewayService
+    log_streams: str  # LogStreams declared on GatewayService (the broker's address)
 
     def _target(self, call: ApiCall) -> tuple[str, str, str]:
         return call.path["project_id"], call.query["namespace"], call.path["name"]
@@ -340,12 +351,19 @@ class WorkloadRoutes:
         "GET",
         f"{P}/pods/<name>/logs",
         "logs",
-        "Container logs (tail, since, previous)",
+        "Container logs (tail, since, previous); follow=true streams text/plain",
         query=PodLogQuerySchema(),
     )
     def pod_logs(self, call: ApiCall) -> Any:
-        options = {k: v for k, v in call.query.items() if k != "namespace"}
-        return self.workload.get_logs(*self._target(call), options)
+        options = {k: v for k, v in call.query.items() if k not in ("namespace", "follow")}
+        if not call.query["follow"]:
+            return self.workload.get_logs(*self._target(call), options)
+
+        def start(queue: str) -> dict[str, Any]:
+            answer: dict[str, Any] = self.workload.follow_logs(*self._target(call), options, queue)
+            return answer
+
+        return follow_response(self.log_streams, start, call.request, call.request_id)
 
     @_route(
         "DELETE",

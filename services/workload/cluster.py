@@ -172,6 +172,19 @@ class Cluster:
         path = resource_path("Pod", namespace, name) + "/log"
         return self.request("GET", path, query=query, raw=True)  # type: ignore[return-value]
 
+    def follow_pod_logs(
+        self, namespace: str, name: str, options: dict[str, Any], max_seconds: float
+    ) -> LogFollow:
+        """An open `follow=true` log stream; the caller reads `chunks()` and must `close()`.
+
+        The read timeout is the stream's whole allowance, so a quiet container does not break it.
+        """
+        query = {k: v for k, v in options.items() if v is not None}
+        query["follow"] = "true"
+        path = resource_path("Pod", namespace, name) + "/log"
+        timeout = (REQUEST_TIMEOUT_SECONDS, max_seconds + REQUEST_TIMEOUT_SECONDS)
+        return LogFollow(self._send("GET", path, None, query, None, timeout))
+
     def pod_metrics(self, namespace: str, label_selector: str | None = None) -> list[dict]:
         query = {"labelSelector": label_selector} if label_selector else None
         path = f"{METRICS_PATH}/namespaces/{namespace}/pods"
@@ -236,7 +249,7 @@ class Cluster:
         body: Any,
         query: dict[str, Any] | None,
         content_type: str | None,
-        timeout: float,
+        timeout: float | tuple[float, float],
     ) -> Any:
         headers = {"Accept": "application/json"}
         if content_type:
@@ -260,6 +273,27 @@ class Cluster:
             refusal = ApiException(http_resp=response)
             raise translate(refusal, f"{method} {path}") from refusal
         return response
+
+
+class LogFollow:
+    """A followed container log: raw chunks as the kubelet sends them, until it ends."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response.response
+
+    def chunks(self) -> Iterator[bytes]:
+        """Chunks until the stream ends; ClusterUnavailable when it breaks."""
+        try:
+            for chunk in self._response.stream(amt=65536, decode_content=True):
+                if chunk:
+                    yield chunk
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            raise ClusterUnavailable(f"the log stream broke: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection (not back to the pool: the stream was not read to its end)."""
+        self._response.close()
+        self._response.release_conn()
 
 
 def translate(exc: ApiException, what: str) -> Exception:

@@ -7,13 +7,14 @@ only in the workload's own namespace, so a caller never sees another project's p
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import yaml
 
 from services.workload import records
-from services.workload.cluster import Cluster
+from services.workload.cluster import Cluster, LogFollow
 from services.workload.deps import Deps
 from services.workload.exceptions import (
     ClusterUnavailable,
@@ -28,6 +29,11 @@ from shared.quantity import bytes_of, cpu_millicores
 
 logger = logging.getLogger(__name__)
 
+# Kinds whose controllers report a failed pod create only as events on the object.
+EVENT_REPORTED = ("StatefulSet", "DaemonSet", "Job")
+# A FailedCreate event older than this no longer marks the rollout stuck (retries renew it).
+STUCK_EVENT_WINDOW_SECONDS = 300
+
 
 def describe(deps: Deps, project_id: str, namespace: str, name: str) -> dict[str, Any]:
     row = load_row(deps, project_id, namespace, name)
@@ -35,7 +41,10 @@ def describe(deps: Deps, project_id: str, namespace: str, name: str) -> dict[str
         body = deps.cluster.get(row.kind, namespace, name)
     except ObjectNotFound:
         return {**records.view(row), "rollout": {"state": "missing"}}
-    return {**records.view(row), "rollout": rollout_status(body)}
+    rollout = rollout_status(body)
+    if rollout["state"] == "progressing" and row.kind in EVENT_REPORTED:
+        rollout = _stuck_by_events(deps.cluster, body) or rollout
+    return {**records.view(row), "rollout": rollout}
 
 
 def rollout_status(body: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +84,10 @@ def _deployment_status(spec: dict, status: dict, observed: bool) -> dict[str, An
     for condition in status.get("conditions") or []:
         if condition.get("reason") == "ProgressDeadlineExceeded":
             return {"state": "failed", "message": condition.get("message")}
+    for condition in status.get("conditions") or []:
+        # Copied from the ReplicaSet: it cannot create pods (quota, missing requests, ...).
+        if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
+            return _stuck(condition.get("reason"), condition.get("message"), status)
     want = spec.get("replicas", 1)
     done = (
         observed
@@ -101,6 +114,36 @@ def _job_status(spec: dict, status: dict) -> dict[str, Any]:
         "succeeded": status.get("succeeded", 0),
         "failed": status.get("failed", 0),
     }
+
+
+def _stuck(reason: str | None, message: str | None, status: dict) -> dict[str, Any]:
+    counts = {k: status.get(k, 0) for k in ("replicas", "updatedReplicas", "availableReplicas")}
+    return {"state": "stuck", "reason": reason or "FailedCreate", "message": message, **counts}
+
+
+def _stuck_by_events(cluster: Cluster, body: dict[str, Any]) -> dict[str, Any] | None:
+    """A controller that cannot create pods says so in FailedCreate events on the object."""
+    meta = body["metadata"]
+    selector = f"involvedObject.name={meta['name']},reason=FailedCreate"
+    path = f"/api/v1/namespaces/{meta['namespace']}/events"
+    items = cluster.request("GET", path, query={"fieldSelector": selector}).get("items") or []
+    recent = [e for e in items if _age_seconds(_event_time(e)) <= STUCK_EVENT_WINDOW_SECONDS]
+    if not recent:
+        return None
+    latest = max(recent, key=_event_time)
+    return _stuck("FailedCreate", latest.get("message"), body.get("status") or {})
+
+
+def _event_time(event: dict[str, Any]) -> str:
+    return str(event.get("lastTimestamp") or event.get("eventTime") or "")
+
+
+def _age_seconds(stamp: str) -> float:
+    try:
+        at = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return float("inf")
+    return (datetime.now(UTC) - at).total_seconds()
 
 
 def _state(done: bool, status: dict, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -160,28 +203,64 @@ def delete_pod(deps: Deps, project_id: str, namespace: str, pod: str, actor: str
 
 def logs(deps: Deps, project_id: str, namespace: str, pod: str, options: dict) -> dict:
     project_pod(deps.cluster, project_id, namespace, pod)
-    query = {
+    try:
+        text = deps.cluster.pod_logs(namespace, pod, _log_query(options))
+    except ClusterUnavailable as exc:
+        _raise_logs_unavailable(exc, namespace, pod)
+        raise
+    return {
+        "namespace": namespace,
+        "pod": pod,
+        "container": options.get("container"),
+        "lines": text.splitlines(),
+    }
+
+
+def follow_logs(
+    deps: Deps, project_id: str, namespace: str, pod: str, options: dict, max_seconds: int
+) -> LogFollow:
+    """An open followed log of a pod of the project (errors come before any line)."""
+    project_pod(deps.cluster, project_id, namespace, pod)
+    try:
+        return deps.cluster.follow_pod_logs(namespace, pod, _log_query(options), max_seconds)
+    except ClusterUnavailable as exc:
+        _raise_logs_unavailable(exc, namespace, pod)
+        raise
+
+
+def pod_ended(cluster: Cluster, namespace: str, pod: str) -> bool:
+    """Gone, being deleted, or finished (Succeeded/Failed); a failed check is not an end."""
+    try:
+        body = cluster.get("Pod", namespace, pod)
+    except ObjectNotFound:
+        return True
+    except ClusterUnavailable:
+        logger.warning("could not check pod %s/%s for a followed log", namespace, pod)
+        return False
+    phase = (body.get("status") or {}).get("phase")
+    return body["metadata"].get("deletionTimestamp") is not None or phase in (
+        "Succeeded",
+        "Failed",
+    )
+
+
+def _raise_logs_unavailable(exc: ClusterUnavailable, namespace: str, pod: str) -> None:
+    """A 405 from the node means it serves no logs; other failures stay as they are."""
+    if exc.details.get("status") == 405:
+        raise LogsUnavailable(
+            f"the node of pod {pod} serves no logs (a simulated node without log emulation)",
+            {"namespace": namespace, "pod": pod},
+        ) from exc
+
+
+def _log_query(options: dict) -> dict[str, Any]:
+    return {
         "container": options.get("container"),
         "tailLines": options.get("tail_lines"),
         "sinceSeconds": options.get("since_seconds"),
         "previous": "true" if options.get("previous") else None,
         "limitBytes": options.get("limit_bytes"),
         "timestamps": "true",
-    }
-    try:
-        text = deps.cluster.pod_logs(namespace, pod, query)
-    except ClusterUnavailable as exc:
-        if exc.details.get("status") != 405:
-            raise
-        raise LogsUnavailable(
-            f"the node of pod {pod} serves no logs (a simulated node without log emulation)",
-            {"namespace": namespace, "pod": pod},
-        ) from exc
-    return {
-        "namespace": namespace,
-        "pod": pod,
-        "container": options.get("container"),
-        "lines": text.splitlines(),
     }
 
 

@@ -155,5 +155,10 @@ class LogOptionsSchema(StrictSchema):
     limit_bytes = fields.Integer(strict=True, validate=validate.Range(min=1, max=10 * 2**20))
 
 
+class FollowLogOptionsSchema(LogOptionsSchema):
+    # capped by the service's LOG_FOLLOW_MAX_SECONDS
+    max_seconds = fields.Integer(strict=True, validate=validate.Range(min=1), load_default=None)
+
+
 def load_payload(schema: StrictSchema, data: Any, location: str = "body") -> dict[str, Any]:
     return load(schema, data, location=location)

@@ -28,11 +28,13 @@ from services.workload.deps import Deps
 from services.workload.exceptions import UnsupportedKind
 from services.workload.hpa_watcher import HpaWatcher
 from services.workload.installer import AdmissionPolicyInstaller
+from services.workload.log_relay import LogRelay, check_queue_name
 from services.workload.manifests import HPA, Document, read_documents
 from services.workload.models import OutboxEvent
 from services.workload.pod_watcher import PodWatcher
 from services.workload.schemas import (
     AutoscalingSchema,
+    FollowLogOptionsSchema,
     LogOptionsSchema,
     SchedulingSchema,
     StrategySchema,
@@ -63,6 +65,7 @@ class WorkloadService(HealthRpc):
     admission = AdmissionPolicyInstaller()
     hpa_watcher = HpaWatcher()
     pod_watcher = PodWatcher()
+    log_relay = LogRelay()
     quota = RpcProxy("quota")
     network = RpcProxy("network")
     storage = RpcProxy("storage")
@@ -160,6 +163,28 @@ class WorkloadService(HealthRpc):
         """options: container, tail_lines, since_seconds, previous, limit_bytes."""
         loaded = load_payload(LogOptionsSchema(), options or {}, "query")
         return observe.logs(self._deps(), project_id, namespace, pod, loaded)
+
+    @rpc(expected_exceptions=ScsError)
+    def follow_logs(
+        self, project_id: str, namespace: str, pod: str, options: dict | None, queue: str
+    ) -> dict[str, Any]:
+        """Start relaying a followed log to the caller's stream queue (see log_relay).
+
+        follow_logs("p1", "vision-dev", "web-0", {"container": "c", "max_seconds": 60},
+                    "scs.logs.<32 hex>") -> {"queue", "namespace", "pod", "max_seconds"}
+        Raises PodNotFound, NamespaceNotInProject, LogsUnavailable, ValidationFailed.
+        """
+        check_queue_name(queue)
+        loaded = load_payload(FollowLogOptionsSchema(), options or {}, "query")
+        limit = self.log_relay.max_seconds
+        max_seconds = min(loaded.pop("max_seconds") or limit, limit)
+        follow = observe.follow_logs(self._deps(), project_id, namespace, pod, loaded, max_seconds)
+        cluster = self.cluster
+        if self.log_relay.start_relay(
+            follow, queue, lambda: observe.pod_ended(cluster, namespace, pod), max_seconds
+        ):
+            logger.info("following log of pod %s/%s into %s", namespace, pod, queue)
+        return {"queue": queue, "namespace": namespace, "pod": pod, "max_seconds": max_seconds}
 
     @rpc(expected_exceptions=ScsError)
     def get_metrics(self, project_id: str, namespace: str, name: str) -> dict[str, Any]:
