@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,11 +38,12 @@ class GrantChange:
     replacements: list[dict[str, Any]] = field(default_factory=list)
     cost: PodCost | None = None
     storage: dict[str, int] = field(default_factory=dict)
+    surge: list[dict[str, Any]] = field(default_factory=list)  # held rollout headroom, kept
 
     @property
     def grants(self) -> list[dict[str, Any]]:
         """The grants the workload holds once the change is finished."""
-        return self.keep + self.reserved + self.replacements
+        return self.keep + self.reserved + self.replacements + self.surge
 
 
 def cost_from(data: dict[str, Any]) -> PodCost:
@@ -49,7 +51,63 @@ def cost_from(data: dict[str, Any]) -> PodCost:
 
 
 def pods_paid(grants: list[dict[str, Any]]) -> int:
-    return sum(int(g["pods"]) for g in grants)
+    """Pods the grants pay for, rollout headroom (surge grants) not counted."""
+    return sum(int(g["pods"]) for g in without_surge(grants))
+
+
+def surge_grants(grants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [g for g in grants if g.get("surge")]
+
+
+def without_surge(grants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [g for g in grants if not g.get("surge")]
+
+
+def surge_pods(body: dict[str, Any], replicas: int) -> int:
+    """Extra pods a Deployment's rolling update runs at once (maxSurge, default 25% up)."""
+    if body.get("kind") != "Deployment" or replicas <= 0:
+        return 0
+    strategy = (body.get("spec") or {}).get("strategy") or {}
+    if strategy.get("type") == "Recreate":
+        return 0
+    value = (strategy.get("rollingUpdate") or {}).get("maxSurge", "25%")
+    if isinstance(value, str) and value.endswith("%"):
+        return math.ceil(replicas * int(value[:-1]) / 100)
+    return int(value)
+
+
+def plan_surge(
+    quota: Any,
+    project_id: str,
+    workload_id: str,
+    held: list[dict[str, Any]],
+    cost: PodCost,
+    pods: int,
+    actor: str,
+    storage: dict[str, int] | None = None,
+) -> GrantChange:
+    """Headroom for `pods` surge pods while a rollout runs; a held grant that fits is kept.
+
+    Refused with QuotaRefused naming the surge (details.surge, details.field) when it does not
+    fit. `finish` commits it and releases headroom it replaces.
+    """
+    current = surge_grants(held)
+    change = GrantChange(project_id, actor, keep=[], cost=cost, storage=storage or {})
+    if pods > 0 and current and _covers(current, cost, pods):
+        change.surge = current
+        return change
+    change.to_release = current
+    if pods <= 0:
+        return change
+    try:
+        grant = _reserve(quota, change, workload_id, pods)
+    except QuotaRefused as exc:
+        known = exc.details if isinstance(exc.details, dict) else {}
+        details = {**known, "field": "spec.strategy.rollingUpdate.maxSurge", "surge": pods}
+        message = f"the rollout needs room for {pods} surge pod(s) (maxSurge): {exc.message}"
+        raise QuotaRefused(message, details) from exc
+    change.reserved.append({**grant, "surge": True, "cost": cost.to_dict()})
+    return change
 
 
 def plan(
@@ -63,7 +121,10 @@ def plan(
     storage: dict[str, int] | None = None,
 ) -> GrantChange:
     """Reserve what growing to `pods` needs; shrinking is settled by `finish`."""
-    change = GrantChange(project_id, actor, keep=list(grants), cost=cost, storage=storage or {})
+    change = GrantChange(
+        project_id, actor, keep=without_surge(grants), cost=cost, storage=storage or {}
+    )
+    change.surge = surge_grants(grants)
     extra = pods - pods_paid(grants)
     if extra > 0:
         change.reserved.append(_reserve(quota, change, workload_id, extra))
@@ -118,6 +179,11 @@ def abort(quota: Any, change: GrantChange) -> None:
 def release_all(quota: Any, grants: list[dict[str, Any]], actor: str) -> None:
     for grant in grants:
         quota.release(grant["key"], actor)
+
+
+def _covers(grants: list[dict[str, Any]], cost: PodCost, pods: int) -> bool:
+    paid = sum(int(g["pods"]) for g in grants)
+    return paid >= pods and all(g.get("cost") == cost.to_dict() for g in grants)
 
 
 def _choose_releases(change: GrantChange, fewer: int, workload_id: str) -> None:

@@ -103,9 +103,29 @@ def redeploy(deps: Deps, project_id: str, namespace: str, name: str, actor: str)
         raise InvalidOperation(f"a {row.kind} cannot be redeployed", {"kind": row.kind})
     at = _now()
     patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}}
-    deps.cluster.patch(row.kind, namespace, name, patch)
+    body = deps.cluster.get(row.kind, namespace, name)
+    surge = plan_rollout_surge(deps, row, body, row.quota_grants, actor)
+    try:
+        deps.cluster.patch(row.kind, namespace, name, patch)
+    except Exception:
+        grants.abort(deps.quota, surge)
+        raise
+    held = grants.without_surge(row.quota_grants) + grants.finish(deps.quota, surge, row.id)
     logger.info("redeployed %s %s/%s", row.kind, namespace, name)
-    return save(deps, row, actor, "workload.redeployed", {"at": at})
+    return save(deps, row, actor, "workload.redeployed", {"at": at}, quota_grants=held)
+
+
+def plan_rollout_surge(
+    deps: Deps, row: Workload, body: dict[str, Any], held: list[dict], actor: str
+) -> grants.GrantChange:
+    """Reserve the pods a rollout runs beyond what the grants pay for (maxSurge headroom)."""
+    replicas = 0 if row.stopped else row.replicas
+    surge = grants.surge_pods(body, replicas)
+    needed = max(0, replicas + surge - quota_pods(row, replicas)) if surge else 0
+    cost = pod_cost(body)
+    return grants.plan_surge(
+        deps.quota, row.project_id, row.id, held, cost, needed, actor, row.storage
+    )
 
 
 def update(
@@ -168,13 +188,23 @@ def replace_template(
         change = grants.plan_replacement(
             deps.quota, row.project_id, row.id, row.quota_grants, cost, pods, actor, row.storage
         )
+    # A replacement releases the old headroom with the old grants; otherwise it may be kept.
+    held_surge = [] if change else row.quota_grants
     try:
-        deps.cluster.update(row.kind, row.namespace, row.name, _same_template(row.kind, body))
+        surge = plan_rollout_surge(deps, row, body, held_surge, actor)
     except Exception:
         if change is not None:
             grants.abort(deps.quota, change)
         raise
+    try:
+        deps.cluster.update(row.kind, row.namespace, row.name, _same_template(row.kind, body))
+    except Exception:
+        for pending in (change, surge):
+            if pending is not None:
+                grants.abort(deps.quota, pending)
+        raise
     new_grants = grants.finish(deps.quota, change, row.id) if change else row.quota_grants
+    new_grants = grants.without_surge(new_grants) + grants.finish(deps.quota, surge, row.id)
     template = dig(body, pod_template_path(row.kind)) or {}
     logger.info("changed the pod template of %s %s/%s", row.kind, row.namespace, row.name)
     return save(

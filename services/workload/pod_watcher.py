@@ -50,12 +50,18 @@ class PodEvents:
         elif phase == "Running" and node:
             self._started(pod)
 
-    def relisted(self, pods: list[dict[str, Any]]) -> None:
-        """Pods announced as started that the list no longer holds ended unseen."""
+    def relisted(self, pods: list[dict[str, Any]], before: datetime | None = None) -> int:
+        """Pods announced as started that the list no longer holds ended unseen.
+
+        `before`: only runs announced before the list was taken (a reconcile's list races
+        with the watch). Answers how many stops were announced.
+        """
         present = {p["metadata"]["uid"] for p in pods}
+        query = select(PodRun).where(PodRun.stopped_at.is_(None))
+        if before is not None:
+            query = query.where(PodRun.started_at < before)
         with self.database.transaction() as session:
-            open_runs = session.scalars(select(PodRun).where(PodRun.stopped_at.is_(None)))
-            missing = [r for r in open_runs if r.uid not in present]
+            missing = [r for r in session.scalars(query) if r.uid not in present]
         for run in missing:
             self._stopped(
                 {
@@ -67,6 +73,7 @@ class PodEvents:
                     }
                 }
             )
+        return len(missing)
 
     def _started(self, pod: dict[str, Any]) -> None:
         metadata = pod["metadata"]
