@@ -12,6 +12,7 @@ from typing import Any
 
 from nameko.events import event_handler
 from nameko.rpc import RpcProxy
+from nameko.timer import timer
 
 from services.workload import (
     autoscaling,
@@ -21,6 +22,7 @@ from services.workload import (
     history,
     lifecycle,
     observe,
+    reconcile,
     tenancy,
 )
 from services.workload.cluster import ClusterProvider
@@ -31,7 +33,7 @@ from services.workload.installer import AdmissionPolicyInstaller
 from services.workload.log_relay import LogRelay, check_queue_name
 from services.workload.manifests import HPA, Document, read_documents
 from services.workload.models import OutboxEvent
-from services.workload.pod_watcher import PodWatcher
+from services.workload.pod_watcher import PodEvents, PodWatcher
 from services.workload.schemas import (
     AutoscalingSchema,
     FollowLogOptionsSchema,
@@ -346,6 +348,23 @@ class WorkloadService(HealthRpc):
         project_id, name = event.get("project"), (event.get("data") or {}).get("name")
         if isinstance(project_id, str) and isinstance(name, str):
             lifecycle.forget_namespace(self._deps(), project_id, name)
+
+    # -- reconciling with the cluster ------------------------------------------------------
+
+    @rpc(expected_exceptions=ScsError)
+    def reconcile_cluster(self) -> dict[str, int]:
+        """One reconcile pass (reconcile.py): `{workloads_gone, surges_settled, pods_stopped}`.
+
+        Raises ClusterUnavailable (503) when the cluster does not answer; nothing changes then.
+        """
+        return reconcile.reconcile(self._deps(), PodEvents(self.db, self.cluster))
+
+    @timer(interval=reconcile.INTERVAL_SECONDS, eager=True)
+    def reconcile_on_timer(self) -> None:
+        try:
+            reconcile.reconcile(self._deps(), PodEvents(self.db, self.cluster))
+        except ScsError as exc:
+            logger.warning("reconcile pass skipped: %s", exc)
 
     # -- helpers -------------------------------------------------------------------------
 
