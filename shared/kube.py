@@ -6,11 +6,21 @@ Only a service's cluster-access module calls this; the rest of a service never i
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
+import eventlet
+import urllib3
 from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config import ConfigException
 
 from shared.config import kubeconfig_path
+
+T = TypeVar("T")
 
 
 def api_client() -> client.ApiClient:
@@ -25,3 +35,51 @@ def api_client() -> client.ApiClient:
         config.load_incluster_config(client_configuration=configuration)
         return client.ApiClient(configuration)
     return config.new_client_from_config(config_file=str(kubeconfig_path()))
+
+
+@dataclass(frozen=True)
+class ClusterErrors:
+    """A service's own error types for what the Kubernetes API answers."""
+
+    not_found: type[Exception]
+    exists: type[Exception]
+    refused: type[Exception]
+    unavailable: type[Exception]
+
+
+def api_reason(exc: ApiException) -> str:
+    """The apiserver's own message (from the Status body), else the HTTP reason."""
+    try:
+        return str(json.loads(exc.body or "{}").get("message") or exc.reason)
+    except ValueError:
+        return str(exc.reason)
+
+
+def call_cluster(call: Callable[[], T], what: str, errors: ClusterErrors, seconds: float) -> T:
+    """Run one API call; translate its failure into the service's errors, original chained.
+
+    404 -> not_found, 409 -> exists, 400/422 -> refused (permanent); a timeout, 5xx, 429 or a
+    connection failure -> unavailable (retrying may help).
+    """
+    try:
+        with eventlet.Timeout(seconds):
+            return call()
+    except eventlet.Timeout as exc:
+        raise errors.unavailable(
+            f"the cluster did not answer on {what} within {seconds:.0f} s", {"object": what}
+        ) from exc
+    except ApiException as exc:
+        details = {"object": what, "status": exc.status, "reason": api_reason(exc)}
+        if exc.status == 404:
+            raise errors.not_found(f"{what} not found", details) from exc
+        if exc.status == 409:
+            raise errors.exists(f"{what}: {details['reason']}", details) from exc
+        if exc.status in (400, 422):
+            raise errors.refused(
+                f"the cluster refused {what}: {details['reason']}", details
+            ) from exc
+        raise errors.unavailable(f"the cluster failed on {what}", details) from exc
+    except (OSError, ValueError, ConfigException, urllib3.exceptions.HTTPError) as exc:
+        raise errors.unavailable(
+            f"the cluster did not answer on {what}", {"object": what}
+        ) from exc

@@ -14,11 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import eventlet
-import urllib3
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config import ConfigException
 
 from services.network.exceptions import (
     ClusterRefused,
@@ -26,7 +22,7 @@ from services.network.exceptions import (
     NetworkObjectExists,
     NetworkObjectNotFound,
 )
-from shared.kube import api_client
+from shared.kube import ClusterErrors, api_client, call_cluster
 from shared.kubewatch import Event, list_and_watch
 
 logger = logging.getLogger(__name__)
@@ -53,38 +49,16 @@ def _discovery() -> client.DiscoveryV1Api:
     return client.DiscoveryV1Api(_api())
 
 
+ERRORS = ClusterErrors(
+    not_found=NetworkObjectNotFound,
+    exists=NetworkObjectExists,
+    refused=ClusterRefused,
+    unavailable=ClusterUnavailable,
+)
+
+
 def _translated(call: Callable[[], T], what: str) -> T:
-    try:
-        with eventlet.Timeout(REQUEST_SECONDS):
-            return call()
-    except eventlet.Timeout as exc:
-        raise ClusterUnavailable(
-            f"the cluster did not answer on {what} within {REQUEST_SECONDS} s", {"object": what}
-        ) from exc
-    except ApiException as exc:
-        details = {"object": what, "status": exc.status, "reason": _reason(exc)}
-        if exc.status == 404:
-            raise NetworkObjectNotFound(f"{what} not found", details) from exc
-        if exc.status == 409:
-            raise NetworkObjectExists(f"{what}: {details['reason']}", details) from exc
-        if exc.status in (400, 422):
-            raise ClusterRefused(
-                f"the cluster refused {what}: {details['reason']}", details
-            ) from exc
-        raise ClusterUnavailable(f"the cluster failed on {what}", details) from exc
-    except (OSError, ValueError, ConfigException, urllib3.exceptions.HTTPError) as exc:
-        raise ClusterUnavailable(
-            f"the cluster did not answer on {what}", {"object": what}
-        ) from exc
-
-
-def _reason(exc: ApiException) -> str:
-    import json
-
-    try:
-        return str(json.loads(exc.body or "{}").get("message") or exc.reason)
-    except ValueError:
-        return str(exc.reason)
+    return call_cluster(call, what, ERRORS, REQUEST_SECONDS)
 
 
 def _plain(obj: Any) -> dict[str, Any]:

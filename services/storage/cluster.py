@@ -10,17 +10,12 @@ StorageObjectExists, 400/422 ClusterRefused (permanent), anything else ClusterUn
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import eventlet
-import urllib3
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config import ConfigException
 
 from services.storage.exceptions import (
     ClusterRefused,
@@ -28,7 +23,7 @@ from services.storage.exceptions import (
     StorageObjectExists,
     StorageObjectNotFound,
 )
-from shared.kube import api_client
+from shared.kube import ClusterErrors, api_client, call_cluster
 from shared.kubewatch import Event, list_and_watch
 
 logger = logging.getLogger(__name__)
@@ -50,36 +45,16 @@ def _storage() -> client.StorageV1Api:
     return client.StorageV1Api(_api())
 
 
+ERRORS = ClusterErrors(
+    not_found=StorageObjectNotFound,
+    exists=StorageObjectExists,
+    refused=ClusterRefused,
+    unavailable=ClusterUnavailable,
+)
+
+
 def _translated(call: Callable[[], T], what: str) -> T:
-    try:
-        with eventlet.Timeout(REQUEST_SECONDS):
-            return call()
-    except eventlet.Timeout as exc:
-        raise ClusterUnavailable(
-            f"the cluster did not answer on {what} within {REQUEST_SECONDS} s", {"object": what}
-        ) from exc
-    except ApiException as exc:
-        details = {"object": what, "status": exc.status, "reason": _reason(exc)}
-        if exc.status == 404:
-            raise StorageObjectNotFound(f"{what} not found", details) from exc
-        if exc.status == 409:
-            raise StorageObjectExists(f"{what}: {details['reason']}", details) from exc
-        if exc.status in (400, 422):
-            raise ClusterRefused(
-                f"the cluster refused {what}: {details['reason']}", details
-            ) from exc
-        raise ClusterUnavailable(f"the cluster failed on {what}", details) from exc
-    except (OSError, ValueError, ConfigException, urllib3.exceptions.HTTPError) as exc:
-        raise ClusterUnavailable(
-            f"the cluster did not answer on {what}", {"object": what}
-        ) from exc
-
-
-def _reason(exc: ApiException) -> str:
-    try:
-        return str(json.loads(exc.body or "{}").get("message") or exc.reason)
-    except ValueError:
-        return str(exc.reason)
+    return call_cluster(call, what, ERRORS, REQUEST_SECONDS)
 
 
 def _plain(obj: Any) -> dict[str, Any]:
