@@ -1,0 +1,125 @@
+"""Rollouts and the quota, and the reconcile pass, through the gateway on the local cluster.
+
+Real: the suite (auth, quota, gpu, workload, gateway) on a fresh vhost and databases, the
+local Kubernetes control plane. The reconcile pass is asked for over RPC instead of waiting
+for its 60 s timer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubernetes import client as k8s
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from tests.e2e.workload.conftest import EventTap, wait_until
+from tests.e2e.workload.test_lifecycle import OVERHEAD_CPU, POD_CPU, Api
+from tests.interface.gateway.conftest import Client
+
+POD = POD_CPU + OVERHEAD_CPU
+
+
+def _reconcile(suite_config: dict[str, Any]) -> dict[str, int]:
+    with ClusterRpcProxy({"AMQP_URI": suite_config["AMQP_URI"]}) as rpc:
+        return rpc.workload.reconcile_cluster()  # type: ignore[no-any-return]
+
+
+def _restarted_at(apps: k8s.AppsV1Api, namespace: str, name: str) -> str | None:
+    annotations = apps.read_namespaced_deployment(name, namespace).spec.template.metadata
+    return (annotations.annotations or {}).get("kubectl.kubernetes.io/restartedAt")
+
+
+def test_a_redeploy_needs_room_for_its_surge_pod(
+    client: Client,
+    tenant: dict,
+    namespace: str,
+    apps: k8s.AppsV1Api,
+    suite_config: dict[str, Any],
+) -> None:
+    api = Api(client, tenant, namespace, "surging")
+    api.create(replicas=2)
+    used = api.quota()["cpu"]["used"]
+    api.set_limits({"cpu": f"{used + POD - 1}m"})
+    try:
+        refused = api.call("POST", "/redeploy")
+
+        assert refused.status == 422, refused.body
+        assert refused.body["code"] == "quota_exceeded"
+        assert refused.body["details"]["surge"] == 1
+        assert refused.body["details"]["field"] == "spec.strategy.rollingUpdate.maxSurge"
+        assert _restarted_at(apps, namespace, "surging") is None
+        assert api.quota()["cpu"]["used"] == used
+
+        api.set_limits({"cpu": f"{used + POD}m"})
+        assert api.call("POST", "/redeploy").status == 200
+        assert api.quota()["cpu"]["used"] == used + POD  # the surge pod's headroom is held
+    finally:
+        api.set_limits({"cpu": "1000"})
+
+    wait_until(
+        "the rollout to complete",
+        lambda: api.call("GET").body["rollout"]["state"] == "complete",
+        timeout=90,
+    )
+    assert _reconcile(suite_config)["surges_settled"] >= 1
+    assert api.quota()["cpu"]["used"] == used
+
+
+def test_a_rollout_that_cannot_create_pods_is_reported_stuck(
+    client: Client, tenant: dict, namespace: str, core: k8s.CoreV1Api
+) -> None:
+    api = Api(client, tenant, namespace, "blocked")
+    api.create(replicas=1)
+    wait_until("the first rollout", lambda: api.call("GET").body["rollout"]["state"] == "complete")
+    # One pod at most in the namespace: the surge pod of the next rollout cannot be created.
+    quota = {"metadata": {"name": "one-pod"}, "spec": {"hard": {"pods": "1"}}}
+    core.create_namespaced_resource_quota(namespace, quota)
+    try:
+        assert api.call("POST", "/redeploy").status == 200
+
+        rollout = wait_until(
+            "the rollout reported stuck",
+            lambda: (lambda r: r if r["state"] == "stuck" else None)(
+                api.call("GET").body["rollout"]
+            ),
+        )
+        assert rollout["reason"] == "FailedCreate"
+        assert "exceeded quota" in rollout["message"]
+    finally:
+        core.delete_namespaced_resource_quota("one-pod", namespace)
+
+
+def test_reconcile_drops_a_workload_deleted_behind_the_platform(
+    client: Client,
+    tenant: dict,
+    namespace: str,
+    apps: k8s.AppsV1Api,
+    events: EventTap,
+    suite_config: dict[str, Any],
+) -> None:
+    api = Api(client, tenant, namespace, "ghost")
+    before = api.quota()["cpu"]["used"]
+    api.create(replicas=2)
+    assert api.quota()["cpu"]["used"] == before + 2 * POD
+
+    apps.delete_namespaced_deployment("ghost", namespace, propagation_policy="Background")
+    wait_until(
+        "the Deployment gone",
+        lambda: (
+            not [
+                d
+                for d in apps.list_namespaced_deployment(namespace).items
+                if d.metadata.name == "ghost"
+            ]
+        ),
+    )
+    result = _reconcile(suite_config)
+
+    assert result["workloads_gone"] == 1
+    assert api.quota()["cpu"]["used"] == before
+    assert api.call("GET").status == 404
+    deleted = events.wait_for(
+        lambda e: e["type"] == "workload.deleted" and e["resource"]["name"] == "ghost"
+    )
+    assert deleted["data"]["reason"] == "reconciled"
+    assert _reconcile(suite_config)["workloads_gone"] == 0
