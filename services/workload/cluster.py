@@ -49,6 +49,7 @@ PLURALS: dict[str, str] = {
     "ValidatingAdmissionPolicy": "validatingadmissionpolicies",
     "ValidatingAdmissionPolicyBinding": "validatingadmissionpolicybindings",
     "ResourceQuota": "resourcequotas",
+    "LimitRange": "limitranges",
 }
 VERSIONS: dict[str, str] = {
     "Deployment": "apps/v1",
@@ -63,6 +64,7 @@ VERSIONS: dict[str, str] = {
     "Namespace": "v1",
     "Node": "v1",
     "ResourceQuota": "v1",
+    "LimitRange": "v1",
     "ValidatingAdmissionPolicy": "admissionregistration.k8s.io/v1",
     "ValidatingAdmissionPolicyBinding": "admissionregistration.k8s.io/v1",
 }

@@ -6,8 +6,9 @@ from typing import Any
 
 from services.workload import admission
 from services.workload.cluster import Cluster
-from services.workload.exceptions import NamespaceNotInProject, ObjectNotFound
+from services.workload.exceptions import NamespaceNotInProject, ObjectNotFound, WorkloadExists
 from services.workload.models import OutboxEvent
+from services.workload.quota_usage import DEFAULT_REQUESTS
 from shared.db import Database
 from shared.events import SYSTEM_ACTOR, new_event, record_event
 
@@ -15,6 +16,7 @@ PROJECT_LABEL = "scs.io/project"
 MANAGED_LABEL = "scs.io/managed"
 TENANT_LABEL = "scs.io/tenant"
 WORKLOAD_LABEL = "scs.io/workload"
+DEFAULTS_LIMIT_RANGE = "scs-default-requests"
 
 
 def require_project_namespace(cluster: Cluster, project_id: str, namespace: str) -> None:
@@ -46,9 +48,28 @@ def set_up_namespace(cluster: Cluster, database: Database, project_id: str, name
         cluster.patch("Namespace", None, name, {"metadata": {"labels": {TENANT_LABEL: "true"}}})
     cluster.ensure(admission.policy())
     cluster.ensure(admission.binding())
+    ensure_default_requests(cluster, name)
     with database.transaction() as session:
         record_event(session, OutboxEvent, setup_done_event(project_id, name))
     return True
+
+
+def ensure_default_requests(cluster: Cluster, namespace: str) -> None:
+    """A LimitRange giving containers without requests the platform's defaults.
+
+    The second line of defence behind the API's own filling (quota_usage.fill_default_requests):
+    a pod created directly in the namespace is admitted by a ResourceQuota on requests too.
+    """
+    body = {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": DEFAULTS_LIMIT_RANGE, "labels": {MANAGED_LABEL: "true"}},
+        "spec": {"limits": [{"type": "Container", "defaultRequest": dict(DEFAULT_REQUESTS)}]},
+    }
+    try:
+        cluster.create(namespace, body)
+    except WorkloadExists:
+        return
 
 
 def setup_done_event(project_id: str, namespace: str) -> dict[str, Any]:

@@ -170,11 +170,23 @@ def test_gpu_deployment_lands_on_a_gpu_node(
 
 
 def test_php_apache_with_its_service_and_hpa_as_written(
-    client: Client, tenant: dict, namespace: str, api_client: k8s.ApiClient
+    client: Client, tenant: dict, namespace: str, api_client: k8s.ApiClient, core: k8s.CoreV1Api
 ) -> None:
+    # A project's cpu/memory limits mirrored as a ResourceQuota on requests: php-apache names
+    # no memory request, so its pod runs only with the platform's default request.
+    hard = {"requests.cpu": "8", "requests.memory": "8Gi"}
+    quota = {"metadata": {"name": "scs-project-quota"}, "spec": {"hard": hard}}
+    core.create_namespaced_resource_quota(namespace, quota)
     reply = _create(client, tenant, namespace, "php-apache-hpa.yaml")
 
     assert reply.status == 201, reply.body
+    wait_until(
+        "a php-apache pod Running",
+        lambda: [
+            p for p in core.list_namespaced_pod(namespace).items if p.status.phase == "Running"
+        ],
+        timeout=90,
+    )
     owners = _owners(reply)
     assert owners["Service/php-apache"] == "network"
     assert owners["HorizontalPodAutoscaler/php-apache"] == "workload"

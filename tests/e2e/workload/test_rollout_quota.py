@@ -12,6 +12,9 @@ from typing import Any
 from kubernetes import client as k8s
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.workload import tenancy
+from services.workload.cluster import Cluster
+from shared.db import Database
 from tests.e2e.workload.conftest import EventTap, wait_until
 from tests.e2e.workload.test_lifecycle import OVERHEAD_CPU, POD_CPU, Api
 from tests.interface.gateway.conftest import Client
@@ -123,3 +126,29 @@ def test_reconcile_drops_a_workload_deleted_behind_the_platform(
     )
     assert deleted["data"]["reason"] == "reconciled"
     assert _reconcile(suite_config)["workloads_gone"] == 0
+
+
+def test_namespace_setup_gives_direct_pods_the_default_requests(
+    client: Client,
+    tenant: dict,
+    namespace: str,
+    core: k8s.CoreV1Api,
+    suite_config: dict[str, Any],
+) -> None:
+    # The setup step the service runs on namespace.created, called here directly.
+    database = Database(suite_config["WORKLOAD_DATABASE_URL"])
+    cluster = Cluster()
+    try:
+        assert tenancy.set_up_namespace(cluster, database, tenant["project"], namespace)
+        assert tenancy.set_up_namespace(cluster, database, tenant["project"], namespace)
+    finally:
+        cluster.close()
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "bare"},
+        "spec": {"runtimeClassName": "kata", "containers": [{"name": "c", "image": "nginx"}]},
+    }
+    created = core.create_namespaced_pod(namespace, pod)
+
+    assert created.spec.containers[0].resources.requests == {"cpu": "100m", "memory": "128Mi"}
