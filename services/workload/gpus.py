@@ -4,6 +4,12 @@ The gpu service knows the inventory and the compatibility matrix (driver, models
 architecture); it answers a node selector that pins a supported product with free devices.
 This module merges that selector into the pod template before the workload is created, so the
 scheduler can only choose among the nodes the gpu service named.
+
+The gpu service reads architecture, product and node from the template's nodeSelector. A
+required node affinity that pins one of them to a single value (arch: to values without
+amd64) is passed on as that nodeSelector in the copy the gpu service reads, so an Arm-only or
+unsupported-model affinity is refused (422, the affinity expression named in details.field)
+instead of creating pods no node can take.
 """
 
 from __future__ import annotations
@@ -14,18 +20,39 @@ from typing import Any
 from nameko.exceptions import RemoteError, UnknownService
 
 from services.workload.exceptions import GpuPlacementRefused, OwnerUnavailable
-from services.workload.manifests import Document, dig, ensure_pod_spec, pod_template_path
+from services.workload.manifests import (
+    Document,
+    dig,
+    ensure_pod_spec,
+    pod_spec_path,
+    pod_template_path,
+)
+from shared.errors import ScsError
 
 logger = logging.getLogger(__name__)
+
+ARCH_LABEL = "kubernetes.io/arch"
+PRODUCT_LABEL = "nvidia.com/gpu.product"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+GPU_ARCH = "amd64"
+# the gpu service's details.field of a refusal -> the node label it is about
+REFUSED_FIELD_LABELS = {"arch": ARCH_LABEL, "model": PRODUCT_LABEL, "node_name": HOSTNAME_LABEL}
+REQUIRED_TERMS = (
+    "affinity",
+    "nodeAffinity",
+    "requiredDuringSchedulingIgnoredDuringExecution",
+    "nodeSelectorTerms",
+)
 
 
 def place(gpu: Any, project_id: str, doc: Document, actor: str) -> dict[str, Any]:
     """Ask the gpu service for a placement and pin the template to it; returns the placement."""
     template = dig(doc.body, pod_template_path(doc.kind)) or {}
+    pins = affinity_pins(template, ".".join(pod_spec_path(doc.kind)))
     try:
         if gpu is None:
             raise UnknownService("gpu")
-        placement = gpu.place_template(project_id, template, actor)
+        placement = gpu.place_template(project_id, with_pins(template, pins), actor)
     except UnknownService as exc:
         raise OwnerUnavailable(
             f"document {doc.index}: {doc.name} asks for GPUs and the gpu service, which places "
@@ -36,7 +63,55 @@ def place(gpu: Any, project_id: str, doc: Document, actor: str) -> dict[str, Any
         raise GpuPlacementRefused(
             f"document {doc.index}: {exc.value}", {"document": doc.index, "reason": exc.exc_type}
         ) from exc
+    except ScsError as exc:
+        _refuse_pinned(exc, pins, doc)
+        raise
     selector = ensure_pod_spec(doc.body).setdefault("nodeSelector", {})
     selector.update(placement.get("node_selector") or {})
     logger.info("placed %s %s on GPU product %s", doc.kind, doc.name, placement.get("product"))
     return placement  # type: ignore[no-any-return]
+
+
+def affinity_pins(template: dict[str, Any], prefix: str) -> dict[str, tuple[str, str]]:
+    """Node labels the required node affinity pins: label -> (value, field path).
+
+    Only a single selector term counts (several are alternatives); arch is pinned when no
+    value is amd64, product and hostname when exactly one value is allowed.
+    """
+    terms = dig(template.get("spec") or {}, REQUIRED_TERMS) or []
+    if len(terms) != 1 or not isinstance(terms[0], dict):
+        return {}
+    where = f"{prefix}.{'.'.join(REQUIRED_TERMS)}[0].matchExpressions"
+    pins: dict[str, tuple[str, str]] = {}
+    for j, expression in enumerate(terms[0].get("matchExpressions") or []):
+        key, values = expression.get("key"), list(expression.get("values") or [])
+        if expression.get("operator") != "In" or not values:
+            continue
+        pinned = key == ARCH_LABEL and GPU_ARCH not in values
+        pinned = pinned or (key in (PRODUCT_LABEL, HOSTNAME_LABEL) and len(set(values)) == 1)
+        if pinned:
+            pins[str(key)] = (str(values[0]), f"{where}[{j}]")
+    return pins
+
+
+def with_pins(template: dict[str, Any], pins: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """A copy of the template whose nodeSelector also states the pinned labels."""
+    if not pins:
+        return template
+    spec = dict(template.get("spec") or {})
+    selector = dict(spec.get("nodeSelector") or {})
+    for label, (value, _field) in pins.items():
+        selector.setdefault(label, value)
+    spec["nodeSelector"] = selector
+    return {**template, "spec": spec}
+
+
+def _refuse_pinned(exc: ScsError, pins: dict[str, tuple[str, str]], doc: Document) -> None:
+    label = REFUSED_FIELD_LABELS.get(str(exc.details.get("field")))
+    if label not in pins or exc.http_status >= 500 or exc.code == "gpu_inventory_not_ready":
+        return
+    value, field = pins[label]
+    raise GpuPlacementRefused(
+        f"document {doc.index}: {field} ({label} In [{value}]): {exc.message}",
+        {"document": doc.index, "field": field, "reason": exc.code, "label": label},
+    ) from exc

@@ -272,3 +272,33 @@ def test_an_hpa_for_an_existing_workload_extends_its_quota(
         params={"namespace": namespace},
     )
     assert (record.body["autoscaling_max"], record.body["quota_pods"]) == (5, 5)
+
+
+def _gpu_with_affinity(name: str, key: str, values: list[str]) -> dict:
+    body = deployment(name)
+    spec = body["spec"]["template"]["spec"]
+    spec["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": "1"}}
+    term = {"matchExpressions": [{"key": key, "operator": "In", "values": values}]}
+    spec["affinity"] = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}
+        }
+    }
+    return body
+
+
+def test_a_gpu_affinity_only_arm_or_unsupported_nodes_match_is_refused(
+    client: Client, tenant: dict, namespace: str, apps: k8s.AppsV1Api
+) -> None:
+    cases = [
+        ("arm", "kubernetes.io/arch", ["arm64"], "gpu_architecture_unsupported"),
+        ("a100", "nvidia.com/gpu.product", ["NVIDIA-A100-SXM4-40GB"], "gpu_model_unsupported"),
+    ]
+    for name, key, values, reason in cases:
+        reply = create(client, tenant, namespace, [_gpu_with_affinity(name, key, values)])
+
+        assert reply.status == 422, reply.body
+        assert reply.body["code"] == "gpu_placement_refused"
+        assert reply.body["details"]["reason"] == reason
+        assert reply.body["details"]["field"].endswith("nodeSelectorTerms[0].matchExpressions[0]")
+    assert apps.list_namespaced_deployment(namespace).items == []
