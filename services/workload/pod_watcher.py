@@ -50,11 +50,15 @@ class PodEvents:
         elif phase == "Running" and node:
             self._started(pod)
 
-    def relisted(self, pods: list[dict[str, Any]], before: datetime | None = None) -> int:
-        """Pods announced as started that the list no longer holds ended unseen.
+    def relisted(self, pods: list[dict[str, Any]]) -> None:
+        """Pods announced as started that the list no longer holds ended unseen."""
+        self.stop_vanished(pods)
+
+    def stop_vanished(self, pods: list[dict[str, Any]], before: datetime | None = None) -> int:
+        """`relisted`, answering how many stops it announced.
 
         `before`: only runs announced before the list was taken (a reconcile's list races
-        with the watch). Answers how many stops were announced.
+        with the watch).
         """
         present = {p["metadata"]["uid"] for p in pods}
         query = select(PodRun).where(PodRun.stopped_at.is_(None))

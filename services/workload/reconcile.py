@@ -97,4 +97,4 @@ def _rolled_out(body: dict[str, Any]) -> bool:
 def _stop_vanished_pods(deps: Deps, pod_events: PodEvents) -> int:
     listed_at = datetime.now(UTC)
     pods = deps.cluster.list_objects("Pod", None, f"{MANAGED_LABEL}=true").get("items") or []
-    return pod_events.relisted(pods, before=listed_at)
+    return pod_events.stop_vanished(pods, before=listed_at)
