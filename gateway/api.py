@@ -29,6 +29,7 @@ from typing import Any
 from marshmallow import Schema
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
+from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from gateway.denials import denial_event
@@ -110,6 +111,16 @@ class ApiEntrypoint(HttpRequestHandler):
 
 
 api_http = ApiEntrypoint.decorator
+
+
+class WebSocketEntrypoint(ApiEntrypoint):
+    """The same endpoint for WebSocket handshakes, which werkzeug routes apart from HTTP."""
+
+    def get_url_rule(self) -> Rule:
+        return Rule(self.url, methods=self.method.split(","), websocket=True)
+
+
+api_websocket = WebSocketEntrypoint.decorator
 
 
 class CallContext(DependencyProvider):
@@ -213,8 +224,12 @@ def route(
     status: int = 200,
     public: bool = False,
     scope_from_body: str | None = None,
+    websocket: bool = False,
 ) -> Callable[[Callable[..., Any]], Any]:
-    """Declare an endpoint; see the module docstring for the pipeline it runs."""
+    """Declare an endpoint; see the module docstring for the pipeline it runs.
+
+    `websocket=True` also routes WebSocket handshakes to it (the handler answers the upgrade).
+    """
     spec = Route(
         method,
         path,
@@ -256,7 +271,8 @@ def route(
                 return result
             return json_response(spec.status, result, request_id)
 
-        return api_http(method, path)(endpoint)
+        entry = api_http(method, path)(endpoint)
+        return api_websocket(method, path)(entry) if websocket else entry
 
     return decorator
 

@@ -18,7 +18,6 @@ P = "/api/v1/projects/<project_id>"
 # (area, action, method, path)
 PLANNED_ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("workloads", "network_settings", "PUT", f"{P}/workloads/<name>/network"),
-    ("workloads", "terminal", "GET", f"{P}/pods/<name>/exec"),
 )
 
 

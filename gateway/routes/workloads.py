@@ -2,9 +2,9 @@
 
 Every route names the namespace: in the body when creating, in the query string otherwise
 (`?namespace=vision-dev`). Workload names are unique per namespace across the five kinds.
-`GET .../pods/<name>/logs?follow=true` streams the log (gateway/log_stream.py). The terminal
-(exec over a WebSocket) and per-workload network settings are still planned routes
-(gateway/routes/planned.py).
+`GET .../pods/<name>/logs?follow=true` streams the log (gateway/log_stream.py) and
+`GET .../pods/<name>/exec` is the terminal over a WebSocket (gateway/terminal.py).
+Per-workload network settings are still a planned route (gateway/routes/planned.py).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from gateway.api import ApiCall, route
 from gateway.log_stream import follow_response
+from gateway.terminal import require_upgrade, terminal_response
 from shared.schemas import StrictSchema
 
 P = "/api/v1/projects/<project_id>"
@@ -103,13 +104,19 @@ class PodLogQuerySchema(WorkloadNamespaceQuerySchema):
             raise ValidationError("only with follow=true", "max_seconds")
 
 
+class TerminalQuerySchema(WorkloadNamespaceQuerySchema):
+    container = fields.String(load_default=None)
+    # one shell-like string ("sh -c 'ls /'"), split by the workload service; no shell runs it
+    command = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+
+
 def _route(method: str, path: str, action: str, summary: str, **kwargs: Any) -> Any:
     return route(method, path, summary=summary, tag=TAG, area="workloads", action=action, **kwargs)
 
 
 class WorkloadRoutes:
     workload: Any  # RpcProxy declared on GatewayService
-    log_streams: str  # LogStreams declared on GatewayService (the broker's address)
+    log_streams: str  # LogStreams on GatewayService: the broker's address (logs, terminal)
 
     def _target(self, call: ApiCall) -> tuple[str, str, str]:
         return call.path["project_id"], call.query["namespace"], call.path["name"]
@@ -364,6 +371,32 @@ class WorkloadRoutes:
             return answer
 
         return follow_response(self.log_streams, start, call.request, call.request_id)
+
+    @_route(
+        "GET",
+        f"{P}/pods/<name>/exec",
+        "terminal",
+        "Terminal: exec in a container over a WebSocket (upgrade), transcript kept for audit",
+        query=TerminalQuerySchema(),
+        websocket=True,
+    )
+    def pod_terminal(self, call: ApiCall) -> Any:
+        require_upgrade(call.request)
+        project_id, namespace, pod = self._target(call)
+
+        def open_session(queue: str) -> dict[str, Any]:
+            answer: dict[str, Any] = self.workload.open_terminal(
+                project_id,
+                namespace,
+                pod,
+                call.query["container"],
+                call.query["command"],
+                queue,
+                actor=call.user_id,
+            )
+            return answer
+
+        return terminal_response(self.log_streams, open_session, call.request_id)
 
     @_route(
         "DELETE",

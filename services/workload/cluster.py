@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import urllib3
-from kubernetes.client import ApiClient
+from kubernetes.client import ApiClient, CoreV1Api
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
+from kubernetes.stream import stream as kube_stream
 from nameko.extensions import DependencyProvider
 
 from services.workload.exceptions import (
@@ -187,6 +188,39 @@ class Cluster:
         timeout = (REQUEST_TIMEOUT_SECONDS, max_seconds + REQUEST_TIMEOUT_SECONDS)
         return LogFollow(self._send("GET", path, None, query, None, timeout))
 
+    def open_exec(
+        self, namespace: str, pod: str, container: str | None, command: list[str], tty: bool
+    ) -> ExecStream:
+        """An exec session in a container (stdin, stdout, stderr over the kubelet's WebSocket).
+
+        The client's WebSocket transport swaps the ApiClient's transport while it connects, so
+        each session gets an ApiClient of its own rather than sharing the service's.
+        """
+        own_client = Cluster().client
+        try:
+            ws = kube_stream(
+                CoreV1Api(own_client).connect_get_namespaced_pod_exec,
+                pod,
+                namespace,
+                command=command,
+                container=container,
+                stdin=True,
+                stdout=True,
+                stderr=True,
+                tty=tty,
+                _preload_content=False,
+            )
+        except ApiException as exc:
+            own_client.close()
+            raise translate(exc, f"exec in {namespace}/{pod}") from exc
+        except Exception as exc:  # websocket handshake refusals (e.g. a node without exec)
+            own_client.close()
+            raise ClusterUnavailable(
+                f"the node of pod {pod} did not open an exec session: {exc}",
+                {"namespace": namespace, "pod": pod},
+            ) from exc
+        return ExecStream(ws, own_client)
+
     def pod_metrics(self, namespace: str, label_selector: str | None = None) -> list[dict]:
         query = {"labelSelector": label_selector} if label_selector else None
         path = f"{METRICS_PATH}/namespaces/{namespace}/pods"
@@ -296,6 +330,42 @@ class LogFollow:
         """Close the connection (not back to the pool: the stream was not read to its end)."""
         self._response.close()
         self._response.release_conn()
+
+
+class ExecStream:
+    """One exec session: text out (stdout and stderr as they come), text in, exit code."""
+
+    def __init__(self, ws: Any, client: ApiClient) -> None:
+        self._ws, self._client = ws, client
+
+    def read(self, timeout: float) -> str:
+        """What the container wrote within `timeout` seconds ("" if nothing)."""
+        try:
+            if self._ws.is_open():
+                self._ws.update(timeout=timeout)
+            return str(self._ws.read_stdout(timeout=0) or "") + str(
+                self._ws.read_stderr(timeout=0) or ""
+            )
+        except Exception as exc:  # websocket-client's errors carry no common base
+            raise ClusterUnavailable(f"the exec session broke: {exc}") from exc
+
+    def write(self, data: str) -> None:
+        self._ws.write_stdin(data)
+
+    def is_open(self) -> bool:
+        return bool(self._ws.is_open())
+
+    def exit_code(self) -> int | None:
+        try:
+            return self._ws.returncode  # type: ignore[no-any-return]
+        except Exception:  # no status on the error channel (the session was cut)
+            return None
+
+    def close(self) -> None:
+        try:
+            self._ws.close()
+        finally:
+            self._client.close()
 
 
 def translate(exc: ApiException, what: str) -> Exception:

@@ -24,6 +24,7 @@ from services.workload import (
     observe,
     reconcile,
     tenancy,
+    terminal,
 )
 from services.workload.cluster import ClusterProvider
 from services.workload.deps import Deps
@@ -68,6 +69,7 @@ class WorkloadService(HealthRpc):
     hpa_watcher = HpaWatcher()
     pod_watcher = PodWatcher()
     log_relay = LogRelay()
+    terminals = terminal.TerminalRelay()
     quota = RpcProxy("quota")
     network = RpcProxy("network")
     storage = RpcProxy("storage")
@@ -187,6 +189,45 @@ class WorkloadService(HealthRpc):
         ):
             logger.info("following log of pod %s/%s into %s", namespace, pod, queue)
         return {"queue": queue, "namespace": namespace, "pod": pod, "max_seconds": max_seconds}
+
+    @rpc(expected_exceptions=ScsError)
+    def open_terminal(
+        self,
+        project_id: str,
+        namespace: str,
+        pod: str,
+        container: str | None,
+        command: str,
+        queue: str,
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """Open an exec session relayed through the caller's queues (see terminal.py).
+
+        open_terminal("p1", "vision-dev", "web-0", None, "sh", "scs.term.<32 hex>")
+        -> {"session_id", "queue", "namespace", "pod", "command", "max_seconds"}
+        Raises ValidationFailed (command, queue), PodNotFound, NamespaceNotInProject,
+        ClusterUnavailable (the node opens no exec session).
+        """
+        argv, queue = terminal.parse_command(command), terminal.check_queue_name(queue)
+        observe.project_pod(self.cluster, project_id, namespace, pod)
+        session = self.cluster.open_exec(namespace, pod, container, argv, tty=True)
+        session_id = self.terminals.start_session(session, queue, project_id, pod)
+        logger.info(
+            "terminal %s on %s/%s (%s) for %s",
+            session_id,
+            namespace,
+            pod,
+            argv[0],
+            self._actor(actor),
+        )
+        return {
+            "session_id": session_id,
+            "queue": queue,
+            "namespace": namespace,
+            "pod": pod,
+            "command": argv,
+            "max_seconds": self.terminals.max_seconds,
+        }
 
     @rpc(expected_exceptions=ScsError)
     def get_metrics(self, project_id: str, namespace: str, name: str) -> dict[str, Any]:

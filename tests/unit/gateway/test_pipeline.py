@@ -111,9 +111,11 @@ def test_the_department_scope_comes_from_the_body(gateway):
 
 def test_planned_routes_authorise_then_answer_not_implemented(gateway):
     with pytest.raises(NotImplementedYet):
-        gateway.planned_workloads_terminal(
-            _request("GET", "/api/v1/projects/p1/pods/web-0/exec"), project_id="p1", name="web-0"
+        gateway.planned_workloads_network_settings(
+            _request("PUT", "/api/v1/projects/p1/workloads/web/network"),
+            project_id="p1",
+            name="web",
         )
     gateway.auth.authorize.assert_called_once_with(
-        "u1", "workloads", "terminal", project_id="p1", department_id=None
+        "u1", "workloads", "network_settings", project_id="p1", department_id=None
     )
