@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from kubernetes.client import ApiClient, CoreV1Api
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream import stream as kube_stream
+from kubernetes.stream.ws_client import ERROR_CHANNEL
 from nameko.extensions import DependencyProvider
 
 from services.workload.exceptions import (
@@ -70,6 +72,7 @@ VERSIONS: dict[str, str] = {
     "ValidatingAdmissionPolicyBinding": "admissionregistration.k8s.io/v1",
 }
 METRICS_PATH = "/apis/metrics.k8s.io/v1beta1"
+EXEC_FAILURE_WAIT_SECONDS = 1.0
 
 
 def resource_path(
@@ -219,7 +222,18 @@ class Cluster:
                 f"the node of pod {pod} did not open an exec session: {exc}",
                 {"namespace": namespace, "pod": pod},
             ) from exc
-        return ExecStream(ws, own_client)
+        session = ExecStream(ws, own_client)
+        # A node that cannot exec (KWOK without ClusterExec, a missing container) accepts the
+        # WebSocket and then reports the failure on the error channel: wait for it briefly so
+        # that it is refused before the client's upgrade. Output read meanwhile stays buffered.
+        failure = session.early_failure(EXEC_FAILURE_WAIT_SECONDS)
+        if failure:
+            session.close()
+            raise ClusterUnavailable(
+                f"the node of pod {pod} did not run the command: {failure}",
+                {"namespace": namespace, "pod": pod},
+            )
+        return session
 
     def pod_metrics(self, namespace: str, label_selector: str | None = None) -> list[dict]:
         query = {"labelSelector": label_selector} if label_selector else None
@@ -337,6 +351,7 @@ class ExecStream:
 
     def __init__(self, ws: Any, client: ApiClient) -> None:
         self._ws, self._client = ws, client
+        self._exit_status: dict[str, Any] | None = None
 
     def read(self, timeout: float) -> str:
         """What the container wrote within `timeout` seconds ("" if nothing)."""
@@ -355,11 +370,46 @@ class ExecStream:
     def is_open(self) -> bool:
         return bool(self._ws.is_open())
 
-    def exit_code(self) -> int | None:
-        try:
-            return self._ws.returncode  # type: ignore[no-any-return]
-        except Exception:  # no status on the error channel (the session was cut)
+    def early_failure(self, wait: float) -> str | None:
+        """The failure message if the session ended within `wait` s without running.
+
+        Returns early once the process writes something (it runs) or the status arrives.
+        """
+        deadline = time.monotonic() + wait
+        while self._ws.is_open() and time.monotonic() < deadline:
+            if any(self._ws.peek_channel(c) for c in (1, 2, ERROR_CHANNEL)):
+                break
+            self._ws.update(timeout=deadline - time.monotonic())
+        if self._ws.is_open() and not self._ws.peek_channel(ERROR_CHANNEL):
             return None
+        status = self._status()
+        if status.get("status") == "Success" or status.get("reason") == "NonZeroExitCode":
+            return None
+        return str(status.get("message") or "the session closed without a status")
+
+    def exit_code(self) -> int | None:
+        """0, the process's non-zero code, or None (still running, or it never ran)."""
+        if self._ws.is_open():
+            return None
+        status = self._status()
+        if status.get("status") == "Success":
+            return 0
+        causes = (status.get("details") or {}).get("causes") or [{}]
+        try:
+            return int(causes[0].get("message"))
+        except (TypeError, ValueError):
+            return None
+
+    def _status(self) -> dict[str, Any]:
+        """The Status on the error channel, read once (reading consumes it)."""
+        if self._exit_status is None:
+            raw = self._ws.read_channel(ERROR_CHANNEL)
+            try:
+                loaded = json.loads(raw) if raw else {}
+            except ValueError:
+                loaded = {}
+            self._exit_status = loaded if isinstance(loaded, dict) else {}
+        return self._exit_status
 
     def close(self) -> None:
         try:
