@@ -36,6 +36,7 @@ CHECK_EVERY_SECONDS = 2.0
 POLL_SECONDS = 0.05
 MAX_ARGS, MAX_ARG_CHARS = 32, 1024
 TRANSCRIPT_TIMEOUT_SECONDS = 10
+TRANSCRIPT_CHUNK_CHARS = 65_536  # the audit service takes at most 262,144 per call
 
 
 class Exec(Protocol):
@@ -84,9 +85,10 @@ class Transcript:
         self.store, self.offset = store, 0
 
     def add(self, text: str) -> None:
-        if text:
-            self.store(text, self.offset)
-            self.offset += len(text.encode())
+        for start in range(0, len(text), TRANSCRIPT_CHUNK_CHARS):
+            piece = text[start : start + TRANSCRIPT_CHUNK_CHARS]
+            self.store(piece, self.offset)
+            self.offset += len(piece.encode())
 
 
 class Channel:
