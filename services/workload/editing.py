@@ -15,7 +15,7 @@ from services.workload import grants
 from services.workload.creation import prepare_workload
 from services.workload.deps import Deps
 from services.workload.exceptions import InvalidManifest, InvalidOperation
-from services.workload.lifecycle import SCALABLE, load_row, quota_pods, save
+from services.workload.lifecycle import SCALABLE, load_row, plan_rollout_surge, quota_pods, save
 from services.workload.manifests import (
     WORKLOAD,
     dig,
@@ -57,12 +57,22 @@ def edit_yaml(
         change = grants.plan(
             deps.quota, project_id, row.id, row.quota_grants, cost, pods, actor, row.storage
         )
+    # A replacement releases the old rollout headroom with the old grants.
+    replaced = cost.to_dict() != row.pod_cost
+    held_surge = [] if replaced else row.quota_grants
+    try:
+        surge = plan_rollout_surge(deps, row, doc.body, held_surge, actor, replicas)
+    except Exception:
+        grants.abort(deps.quota, change)
+        raise
     try:
         deps.cluster.update(row.kind, namespace, name, _replace_with(doc.body))
     except Exception:
         grants.abort(deps.quota, change)
+        grants.abort(deps.quota, surge)
         raise
-    held = grants.finish(deps.quota, change, row.id)
+    held = grants.without_surge(grants.finish(deps.quota, change, row.id))
+    held += grants.finish(deps.quota, surge, row.id)
     logger.info("replaced %s %s/%s from YAML", row.kind, namespace, name)
     template = dig(doc.body, pod_template_path(row.kind)) or {}
     return save(

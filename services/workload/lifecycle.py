@@ -116,10 +116,15 @@ def redeploy(deps: Deps, project_id: str, namespace: str, name: str, actor: str)
 
 
 def plan_rollout_surge(
-    deps: Deps, row: Workload, body: dict[str, Any], held: list[dict], actor: str
+    deps: Deps,
+    row: Workload,
+    body: dict[str, Any],
+    held: list[dict],
+    actor: str,
+    replicas: int | None = None,
 ) -> grants.GrantChange:
     """Reserve the pods a rollout runs beyond what the grants pay for (maxSurge headroom)."""
-    replicas = 0 if row.stopped else row.replicas
+    replicas = 0 if row.stopped else (row.replicas if replicas is None else replicas)
     surge = grants.surge_pods(body, replicas)
     needed = max(0, replicas + surge - quota_pods(row, replicas)) if surge else 0
     cost = pod_cost(body)

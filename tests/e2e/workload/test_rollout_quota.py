@@ -152,3 +152,37 @@ def test_namespace_setup_gives_direct_pods_the_default_requests(
     created = core.create_namespaced_pod(namespace, pod)
 
     assert created.spec.containers[0].resources.requests == {"cpu": "100m", "memory": "128Mi"}
+
+
+def test_an_update_and_a_yaml_edit_need_room_for_their_surge_too(
+    client: Client, tenant: dict, namespace: str, apps: k8s.AppsV1Api
+) -> None:
+    api = Api(client, tenant, namespace, "edited")
+    api.create(replicas=4)  # maxSurge 25% of 4: one surge pod
+    used = api.quota()["cpu"]["used"]
+    api.set_limits({"cpu": f"{used + POD - 1}m"})
+    try:
+        change = {"containers": [{"name": "edited", "image": "nginx:1.27"}]}
+        refused = api.call("PUT", "/containers", change)
+        assert refused.status == 422, refused.body
+        assert refused.body["details"]["surge"] == 1
+
+        body = apps.read_namespaced_deployment("edited", namespace)
+        manifest = api_client_dict(apps, body)
+        manifest["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.27"
+        refused = api.call("PUT", "/yaml", {"manifest": manifest})
+        assert refused.status == 422, refused.body
+        assert refused.body["details"]["field"] == "spec.strategy.rollingUpdate.maxSurge"
+        current = apps.read_namespaced_deployment("edited", namespace)
+        assert current.spec.template.spec.containers[0].image == "nginx:1.25"
+        assert api.quota()["cpu"]["used"] == used
+    finally:
+        api.set_limits({"cpu": "1000"})
+
+
+def api_client_dict(apps: k8s.AppsV1Api, body: Any) -> dict[str, Any]:
+    """The object as the apiserver's JSON (camelCase), without server-set metadata."""
+    data = apps.api_client.sanitize_for_serialization(body)
+    data["metadata"] = {"name": data["metadata"]["name"], "labels": data["metadata"]["labels"]}
+    data.pop("status", None)
+    return data  # type: ignore[no-any-return]
