@@ -14,7 +14,7 @@ from typing import Any
 
 from services.workload import forms, grants, isolation, records
 from services.workload.deps import Deps
-from services.workload.exceptions import InvalidOperation, ObjectNotFound
+from services.workload.exceptions import InvalidOperation, ObjectNotFound, WorkloadNotFound
 from services.workload.manifests import dig, pod_template_path
 from services.workload.models import Workload
 from services.workload.quota_usage import fill_default_requests, pod_cost
@@ -234,9 +234,14 @@ def delete(deps: Deps, project_id: str, namespace: str, name: str, actor: str) -
         logger.warning("%s %s/%s was already gone from the cluster", row.kind, namespace, name)
     grants.release_all(deps.quota, row.quota_grants, actor)
     with deps.db.transaction() as session:
-        current = records.find(session, project_id, namespace, name)
-        records.emit(session, "workload.deleted", current, actor, {"replicas": current.replicas})
-        session.delete(current)
+        try:
+            current = records.find(session, project_id, namespace, name)
+        except WorkloadNotFound:
+            current = None  # the reconcile pass saw it gone first and announced it
+        if current is not None:
+            data = {"replicas": current.replicas}
+            records.emit(session, "workload.deleted", current, actor, data)
+            session.delete(current)
     logger.info("deleted %s %s/%s", row.kind, namespace, name)
     return {"deleted": True, **records.resource_of(row)}
 

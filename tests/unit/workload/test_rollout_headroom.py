@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.workload import grants, observe
+from services.workload import grants, lifecycle, observe
 from services.workload.deps import Deps
 from services.workload.exceptions import ObjectNotFound, QuotaRefused
 from services.workload.models import OutboxEvent, PodRun, Workload
 from services.workload.pod_watcher import PodEvents
 from services.workload.quota_usage import PodCost
-from services.workload.reconcile import reconcile
+from services.workload.reconcile import forget_workload, reconcile
 from shared.errors import RemoteScsError
 
 
@@ -194,3 +194,29 @@ def test_reconcile_forgets_ghosts_settles_surges_and_stops_vanished_pods(workloa
     assert names == ["live"]
     assert ("workload.deleted", "reconciled") in events
     assert [t for t, _ in events].count("pod.stopped") == 1
+
+
+def test_a_delete_racing_the_reconcile_pass_announces_the_deletion_once(
+    workload_db: Any,
+) -> None:
+    quota = LedgerQuota(pod_limit=10)
+    quota.held["k"] = 2
+    with workload_db.transaction() as session:
+        session.add(_row("racer", [{"key": "k", "pods": 2}]))
+
+    class ReconcilingCluster(FakeCluster):
+        """The reconcile pass runs while the API's delete waits for the apiserver."""
+
+        def delete(self, kind: str, namespace: str, name: str, propagation: str) -> None:
+            with workload_db.transaction() as session:
+                row = session.scalars(select(Workload)).one()
+            forget_workload(deps, row)
+
+    deps = Deps(db=workload_db, cluster=ReconcilingCluster({}, []), quota=quota)  # type: ignore[arg-type]
+
+    assert lifecycle.delete(deps, "p1", "ns", "racer", "t")["deleted"] is True
+
+    assert quota.held == {}
+    with workload_db.transaction() as session:
+        types = [e.event_type for e in session.scalars(select(OutboxEvent))]
+    assert types == ["workload.deleted"]
