@@ -171,18 +171,26 @@ class TerminalRelay(DependencyProvider):
     def setup(self) -> None:
         self.config = dict(self.container.config)
         self.max_seconds = max_seconds_setting(self.config)
+        self.active: dict[str, str] = {}  # queue -> session id
 
     def get_dependency(self, worker_ctx: Any) -> TerminalRelay:
         return self
 
     def start_session(self, session: Exec, queue: str, project_id: str, pod: str) -> str:
-        """Open the input side now (so no keystroke is lost), relay in the background."""
+        """Open the input side now (so no keystroke is lost), relay in the background.
+
+        A redelivered call for a queue this process already serves keeps the first session.
+        """
+        if queue in self.active:
+            session.close()
+            return self.active[queue]
         try:
             channel = Channel(self.config["AMQP_URI"], queue)
         except Exception:
             session.close()
             raise
         session_id = uuid.uuid4().hex
+        self.active[queue] = session_id
         self.container.spawn_managed_thread(
             lambda: self._run(session, channel, project_id, pod, session_id)
         )
@@ -205,6 +213,7 @@ class TerminalRelay(DependencyProvider):
             if reason != "client_gone":
                 _end_quietly(channel, reason, code)
             channel.close()
+            self.active.pop(channel.queue, None)
             logger.info("terminal session %s on %s ended (%s, exit %s)", sid, pod, reason, code)
 
 
