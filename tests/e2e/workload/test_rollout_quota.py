@@ -186,3 +186,24 @@ def api_client_dict(apps: k8s.AppsV1Api, body: Any) -> dict[str, Any]:
     data["metadata"] = {"name": data["metadata"]["name"], "labels": data["metadata"]["labels"]}
     data.pop("status", None)
     return data  # type: ignore[no-any-return]
+
+
+def test_a_statefulset_that_cannot_create_pods_is_reported_stuck_from_events(
+    client: Client, tenant: dict, namespace: str, core: k8s.CoreV1Api
+) -> None:
+    quota = {"metadata": {"name": "no-pods"}, "spec": {"hard": {"pods": "0"}}}
+    core.create_namespaced_resource_quota(namespace, quota)
+    try:
+        api = Api(client, tenant, namespace, "frozen")
+        api.create(kind="StatefulSet", replicas=1)
+
+        rollout = wait_until(
+            "the StatefulSet reported stuck",
+            lambda: (lambda r: r if r["state"] == "stuck" else None)(
+                api.call("GET").body["rollout"]
+            ),
+        )
+        assert rollout["reason"] == "FailedCreate"
+        assert "exceeded quota" in rollout["message"]
+    finally:
+        core.delete_namespaced_resource_quota("no-pods", namespace)
