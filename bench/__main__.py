@@ -33,6 +33,7 @@ from bench import (  # noqa: E402
     pipeline_bench,
     quota_bench,
     rpc_bench,
+    stream_bench,
 )
 from runner.embedded import embedded_suite  # noqa: E402
 from shared.db import normalise_url  # noqa: E402
@@ -126,6 +127,7 @@ def main() -> int:
     with ExitStack() as stack:
         amqp_uri = stack.enter_context(vhost())
         rows += rpc_bench.run(amqp_uri)
+        rows += stream_bench.run(amqp_uri)
 
         config = {
             "AMQP_URI": amqp_uri,
