@@ -75,6 +75,7 @@ class WorkloadService(HealthRpc):
     storage = RpcProxy("storage")
     config = RpcProxy("config")
     gpu = RpcProxy("gpu")
+    audit = RpcProxy("audit")  # health only: a terminal opens only while transcripts are kept
 
     # -- create --------------------------------------------------------------------------
 
@@ -206,10 +207,12 @@ class WorkloadService(HealthRpc):
         open_terminal("p1", "vision-dev", "web-0", None, "sh", "scs.term.<32 hex>")
         -> {"session_id", "queue", "namespace", "pod", "command", "max_seconds"}
         Raises ValidationFailed (command, queue), PodNotFound, NamespaceNotInProject,
-        ClusterUnavailable (the node opens no exec session).
+        OwnerUnavailable (the audit service is not running), ClusterUnavailable (the node
+        opens no exec session).
         """
         argv, queue = terminal.parse_command(command), terminal.check_queue_name(queue)
         observe.project_pod(self.cluster, project_id, namespace, pod)
+        terminal.require_audit(self.audit)
         session = self.cluster.open_exec(namespace, pod, container, argv, tty=True)
         session_id = self.terminals.start_session(session, queue, project_id, pod)
         logger.info(

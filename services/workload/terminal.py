@@ -23,9 +23,11 @@ from typing import Any, Protocol
 
 from amqp.exceptions import NotFound as QueueNotFound
 from kombu import Connection, Consumer, Exchange, Producer, Queue
+from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.workload.exceptions import OwnerUnavailable
 from shared.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,17 @@ def parse_command(command: Any) -> list[str]:
             {"field": "command"},
         )
     return argv
+
+
+def require_audit(audit: Any) -> None:
+    """No unaudited terminal: refuse before any exec session when the audit service is away."""
+    try:
+        audit.health()
+    except UnknownService as exc:
+        raise OwnerUnavailable(
+            "the audit service, which keeps terminal transcripts, is not running",
+            {"owner": "audit"},
+        ) from exc
 
 
 def check_queue_name(queue: Any) -> str:

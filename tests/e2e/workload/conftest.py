@@ -3,8 +3,8 @@
 Real: RabbitMQ (a fresh vhost per module), PostgreSQL (a fresh database per service per
 module), the nameko containers of auth, quota, workload and gateway, the HTTP server on a free
 loopback port, and the local Kubernetes control plane (etcd, kube-apiserver, controllers,
-scheduler, KWOK nodes, metrics-server). The gpu service runs too: it places GPU workloads.
-Nothing is mocked. Namespaces are created here with the
+scheduler, KWOK nodes, metrics-server). The gpu service runs too: it places GPU workloads;
+and audit: it keeps terminal transcripts. Nothing is mocked. Namespaces are created here with the
 kubernetes client carrying the tenancy labels (docs/tenancy.md), one per test, and deleted.
 
 The tests skip only when the kubeconfig file is absent (outside CI); under CI they fail then.
@@ -34,7 +34,7 @@ from tests.interface.gateway.conftest import ADMIN, Client, amqp_vhost  # noqa: 
 
 REPO = Path(__file__).resolve().parents[3]
 INPUTS = Path(os.environ.get("SCS_SHARED_INPUTS", REPO.parent / "shared" / "inputs"))
-SUITE = ["auth", "quota", "gpu", "workload", "gateway"]
+SUITE = ["auth", "quota", "gpu", "audit", "workload", "gateway"]
 
 
 def wait_until(what: str, check: Callable[[], Any], timeout: float = 60, step: float = 0.5) -> Any:
@@ -88,6 +88,7 @@ def suite_config(amqp_vhost: str, postgres_admin_url: str) -> Iterator[dict[str,
         "QUOTA_DATABASE_URL": databases.create(),
         "WORKLOAD_DATABASE_URL": databases.create(),
         "GPU_DATABASE_URL": databases.create(),
+        "AUDIT_DATABASE_URL": databases.create(),
         "max_workers": 20,
     }
     try:

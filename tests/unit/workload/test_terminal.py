@@ -11,13 +11,16 @@ import json
 from typing import Any
 
 import pytest
+from nameko.exceptions import UnknownService
 
 from services.workload.cluster import ExecStream
+from services.workload.exceptions import OwnerUnavailable
 from services.workload.terminal import (
     Transcript,
     check_queue_name,
     parse_command,
     relay_session,
+    require_audit,
 )
 from shared.errors import ValidationFailed
 
@@ -168,3 +171,14 @@ def test_exec_status_success_non_zero_and_failure() -> None:
 def test_a_running_process_is_no_failure() -> None:
     running = ExecStream(FakeWs({1: "$ "}, open_=True), FakeClient())  # type: ignore[arg-type]
     assert running.early_failure(0.1) is None and running.exit_code() is None
+
+
+class _AuditAway:
+    def health(self) -> None:
+        raise UnknownService("audit")
+
+
+def test_no_terminal_opens_while_the_audit_service_is_away() -> None:
+    with pytest.raises(OwnerUnavailable) as refused:
+        require_audit(_AuditAway())
+    assert refused.value.details == {"owner": "audit"}
