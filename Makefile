@@ -48,15 +48,18 @@ servers-down:
 migrate: install
 	$(BIN)/scs-migrate
 
+TYPED_PATHS := shared services gateway runner
+PY_PATHS := $(TYPED_PATHS) bench tests
+
 lint: install
-	$(BIN)/ruff check shared services gateway tests
-	$(BIN)/ruff format --check shared services gateway tests
+	$(BIN)/ruff check $(PY_PATHS)
+	$(BIN)/ruff format --check $(PY_PATHS)
 	$(BIN)/lint-imports
-	$(BIN)/mypy shared services gateway
+	$(BIN)/mypy $(TYPED_PATHS)
 
 format: install
-	$(BIN)/ruff format shared services gateway tests
-	$(BIN)/ruff check --fix shared services gateway tests
+	$(BIN)/ruff format $(PY_PATHS)
+	$(BIN)/ruff check --fix $(PY_PATHS)
 
 -include deploy/cluster/Makefile.inc
 
