@@ -4,15 +4,18 @@ and namespaces. Paths and shapes: gateway/routes/*.py (listed in cli/README.md).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from cli.context import Context, resolve_project
-from cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
+from cli.errors import EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE, CliError
 from cli.render import details, show, structured
 from cli.resources import COLUMNS, KINDS
 
 logger = logging.getLogger(__name__)
+
+WAIT_POLL_S = 0.5
 
 
 def kind_of(word: str) -> str:
@@ -182,6 +185,32 @@ def _describe_workload(ctx: Context) -> int:
     pod_rows = [{**p, "namespace": namespace, "workload": name} for p in pods]
     ctx.print("\nPods:\n" + show(None, "table", pod_rows, COLUMNS["pods"]))
     ctx.print("\nRevisions:\n" + show(None, "table", revisions, COLUMNS["revisions"]))
+    return 0
+
+
+# -- create -------------------------------------------------------------------------------
+
+
+def create(ctx: Context) -> int:
+    """`scs create namespace NAME [--wait]`: a project namespace, ready once set up."""
+    if kind_of(ctx.args.kind) != "namespaces":
+        raise CliError(EXIT_USAGE, "usage", "only namespaces are created this way", "kind")
+    path = _project_path(ctx, "/namespaces")
+    answer = ctx.gateway.call("POST", path, {"name": ctx.args.name})
+    logger.info("created namespace %s", ctx.args.name)
+    deadline = time.monotonic() + ctx.args.timeout
+    while ctx.args.wait and not answer.get("ready"):
+        if time.monotonic() > deadline:
+            raise CliError(
+                EXIT_UNAVAILABLE, "wait_timeout", f"namespace {ctx.args.name} is not ready"
+            )
+        time.sleep(WAIT_POLL_S)
+        answer = ctx.gateway.get(f"{path}/{ctx.args.name}")
+    if ctx.output != "table":
+        ctx.print(structured(answer, ctx.output))
+    else:
+        state = "ready" if answer.get("ready") else answer.get("status", "created")
+        ctx.print(f"namespace/{ctx.args.name} created ({state})")
     return 0
 
 

@@ -86,6 +86,11 @@ def _resource_commands(add: Callable[..., Any]) -> None:
 
 
 def _workload_commands(add: Callable[..., Any]) -> None:
+    sub = add("create", inspect.create, "create a namespace of the project (admins)")
+    sub.add_argument("kind", help="namespace")
+    sub.add_argument("name")
+    _wait_options(sub)
+
     sub = add("apply", workloads.apply, "create workloads from (multi-document) YAML")
     sub.add_argument("-f", "--file", required=True, help="YAML file, or - for stdin")
     _wait_options(sub)
