@@ -16,6 +16,8 @@ from cli.resources import COLUMNS, KINDS
 logger = logging.getLogger(__name__)
 
 WAIT_POLL_S = 0.5
+# Jobs and CronJobs keep no revisions: the workload API refuses to list them.
+KINDS_WITH_HISTORY = ("Deployment", "StatefulSet", "DaemonSet")
 
 
 def kind_of(word: str) -> str:
@@ -173,7 +175,9 @@ def _describe_workload(ctx: Context) -> int:
     base, namespace = _project_path(ctx, f"/workloads/{name}"), ctx.namespace()
     record = ctx.gateway.get(base, namespace=namespace)
     pods = ctx.gateway.get(f"{base}/pods", namespace=namespace)["items"]
-    revisions = ctx.gateway.get(f"{base}/revisions", namespace=namespace)["items"]
+    revisions = []
+    if record.get("kind") in KINDS_WITH_HISTORY:
+        revisions = ctx.gateway.get(f"{base}/revisions", namespace=namespace)["items"]
     if ctx.output != "table":
         data = {**record, "pods": pods, "revisions": revisions}
         ctx.print(structured(data, ctx.output))
@@ -184,7 +188,8 @@ def _describe_workload(ctx: Context) -> int:
     ctx.print(details(pairs))
     pod_rows = [{**p, "namespace": namespace, "workload": name} for p in pods]
     ctx.print("\nPods:\n" + show(None, "table", pod_rows, COLUMNS["pods"]))
-    ctx.print("\nRevisions:\n" + show(None, "table", revisions, COLUMNS["revisions"]))
+    if record.get("kind") in KINDS_WITH_HISTORY:
+        ctx.print("\nRevisions:\n" + show(None, "table", revisions, COLUMNS["revisions"]))
     return 0
 
 

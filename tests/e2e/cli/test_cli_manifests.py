@@ -65,11 +65,17 @@ def test_guestbook_apply_get_and_delete(user_cli: Scs, namespace: str) -> None:
     services = user_cli("get", "services", "-n", namespace).out
     assert {"frontend", "redis-master", "redis-replica"} <= set(services.split())
 
+    described = user_cli("describe", "workload", "frontend", "-n", namespace).out
+    assert "Pods:" in described and "Revisions:" in described and "state=complete" in described
+    logs = user_cli("logs", running[0]["name"], "-n", namespace, "--tail", "5")
+    assert logs.code == 0 and logs.out.strip(), logs.err  # the local cluster's emulated log
+
     for name in ("frontend", "redis-replica", "redis-master"):
         result = user_cli("delete", "workload", name, "-n", namespace)
         assert (result.code, result.out) == (0, f"workload/{name} deleted\n"), result.err
         assert user_cli("delete", "service", name, "-n", namespace).code == 0
-    assert quota(user_cli)["count.pods"]["used"] == 0
+    # with no limit set, a resource nobody uses any more is not listed at all
+    assert quota(user_cli).get("count.pods", {"used": 0})["used"] == 0
     assert user_cli("get", "workloads", "-n", namespace).out.strip() == "No resources found."
 
 
