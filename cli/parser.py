@@ -39,7 +39,7 @@ def _wait_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = Parser(prog="scs", parents=[common], description="Secure Container Service CLI")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    commands: Any = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     def add(name: str, handler: Callable[..., int], help_text: str) -> Any:
         sub = commands.add_parser(name, parents=[common], help=help_text, description=help_text)

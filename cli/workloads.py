@@ -81,7 +81,7 @@ def apply(ctx: Context) -> int:
 
 
 def _change(ctx: Context, method: str, verb: str, body: Any = None) -> int:
-    project, namespace, name = ctx.project(), ctx.namespace(), ctx.args.name
+    project, namespace, name = ctx.project(), str(ctx.namespace()), str(ctx.args.name)
     path = f"/projects/{project}/workloads/{name}/{verb}"
     record = ctx.gateway.call(method, path, body, params={"namespace": namespace})
     logger.info("%s %s/%s", verb, namespace, name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import yaml
 
@@ -14,7 +15,10 @@ from cli.workloads import new_lines
 
 
 def test_table_aligns_columns_under_upper_case_headers() -> None:
-    rows = [{"name": "web", "replicas": 3}, {"name": "database-primary", "replicas": None}]
+    rows: list[dict[str, Any]] = [
+        {"name": "web", "replicas": 3},
+        {"name": "database-primary", "replicas": None},
+    ]
     text = table(rows, [("name", key("name")), ("replicas", key("replicas"))])
     assert text.splitlines() == [
         "NAME               REPLICAS",
