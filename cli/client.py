@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -60,6 +61,31 @@ class Gateway:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params=params)
+
+    def stream(self, path: str, **params: Any) -> Iterator[str]:
+        """A streamed text answer, chunk by chunk as the gateway writes it (`logs -f`)."""
+        if not self.token:
+            raise CliError(
+                EXIT_NOT_LOGGED_IN, "not_logged_in", "not logged in: run `scs login` first"
+            )
+        headers = {"X-Request-Id": uuid.uuid4().hex, "Authorization": f"Bearer {self.token}"}
+        query = {k: v for k, v in params.items() if v is not None}
+        try:
+            response = self.session.get(
+                f"{self.server}{API}{path}",
+                params=query,
+                headers=headers,
+                stream=True,
+                timeout=(TIMEOUT_S, None),  # a quiet log may stay silent for long
+            )
+        except requests.RequestException as exc:
+            raise CliError(
+                EXIT_UNAVAILABLE, "unreachable", f"cannot reach {self.server}: {_reason(exc)}"
+            ) from exc
+        with response:
+            if response.status_code >= 400:
+                _answer(response)
+            yield from response.iter_content(chunk_size=None, decode_unicode=True)
 
 
 def _answer(response: requests.Response) -> Any:

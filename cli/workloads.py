@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,6 @@ from cli.render import show, structured
 from cli.resources import COLUMNS
 
 logger = logging.getLogger(__name__)
-
-LOG_POLL_S = 2.0
 
 
 def read_manifest(source: str) -> tuple[str, list[dict[str, Any]]]:
@@ -118,23 +115,17 @@ def _log_lines(ctx: Context, project: str, namespace: str) -> list[str]:
     return [str(line) for line in ctx.gateway.get(path, **params)["lines"]]
 
 
-def new_lines(seen: list[str], now: list[str]) -> list[str]:
-    """Lines of `now` after the longest tail of `seen` it starts with (client-side follow)."""
-    for size in range(min(len(seen), len(now)), 0, -1):
-        if seen[-size:] == now[:size]:
-            return now[size:]
-    return now
-
-
 def logs(ctx: Context) -> int:
+    """The log's tail, or with -f the gateway's stream until the pod or the stream ends."""
     project, namespace = ctx.project(), str(ctx.namespace())
-    lines = _log_lines(ctx, project, namespace)
-    for line in lines:
-        ctx.print(line)
-    while ctx.args.follow:
-        time.sleep(LOG_POLL_S)
-        latest = _log_lines(ctx, project, namespace)
-        for line in new_lines(lines, latest):
+    if not ctx.args.follow:
+        for line in _log_lines(ctx, project, namespace):
             ctx.print(line)
-        lines = latest
+        return 0
+    params = {"namespace": namespace, "container": ctx.args.container, "follow": "true"}
+    if ctx.args.tail:
+        params["tail_lines"] = str(ctx.args.tail)
+    for chunk in ctx.gateway.stream(f"/projects/{project}/pods/{ctx.args.pod}/logs", **params):
+        ctx.out.write(chunk)
+        ctx.out.flush()
     return 0

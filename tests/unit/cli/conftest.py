@@ -52,9 +52,11 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                 (self.command, parts.path),
                 (404, {"code": "not_found", "message": "no such route", "details": {}}),
             )
-            data = json.dumps(body).encode()
+            # bytes are sent as they are (a streamed text/plain answer), anything else as JSON
+            plain = isinstance(body, bytes)
+            data = body if plain else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/plain" if plain else "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -239,3 +239,17 @@ def test_audit_filters_and_usage(scs: Any, stub: Any, project: Any) -> None:
     stub.on("GET", "/projects/p-1/billing/usage", 200, {"cpu_core_seconds": {"requested": 1.5}})
     run = scs("usage", "-p", "vision")
     assert run.out.splitlines()[1].split() == ["cpu_core_seconds", "requested", "1.5"]
+
+
+def test_logs_follow_writes_the_stream_as_it_comes(scs: Any, stub: Any, project: Any) -> None:
+    stub.on("GET", "/projects/p-1/pods/web-1/logs", 200, b"one\ntwo\n")
+    run = scs("logs", "web-1", "-f", "-p", "vision", "-n", "dev")
+    assert (run.code, run.out) == (0, "one\ntwo\n")
+    assert stub.requests[-1]["query"] == {"namespace": "dev", "follow": "true"}
+
+
+def test_logs_follow_refused_before_the_stream(scs: Any, stub: Any, project: Any) -> None:
+    body = {"code": "pod_not_found", "message": "no pod web-9", "details": {}}
+    stub.on("GET", "/projects/p-1/pods/web-9/logs", 404, body)
+    run = scs("logs", "web-9", "-f", "-p", "vision", "-n", "dev")
+    assert (run.code, run.err) == (1, "error: pod_not_found: no pod web-9\n")

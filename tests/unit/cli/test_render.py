@@ -11,7 +11,6 @@ from cli.errors import CliError, exit_code_for_status, from_answer, offending_fi
 from cli.render import cell, details, key, show, table
 from cli.reports import usage_rows
 from cli.resources import COLUMNS
-from cli.workloads import new_lines
 
 
 def test_table_aligns_columns_under_upper_case_headers() -> None:
@@ -94,9 +93,3 @@ def test_usage_rows_flatten_metrics() -> None:
         {"metric": "cpu_core_seconds", "part": "requested", "value": 10.0},
         {"metric": "gpu_seconds", "part": "Tesla-T4", "value": 60},
     ]
-
-
-def test_follow_prints_only_lines_not_seen() -> None:
-    assert new_lines(["a", "b", "c"], ["b", "c", "d", "e"]) == ["d", "e"]
-    assert new_lines(["a", "b"], ["a", "b"]) == []
-    assert new_lines(["a"], ["x", "y"]) == ["x", "y"]
