@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from cli import account, inspect, reports, workloads
+from cli import account, inspect, reports, terminal, workloads
 from cli.errors import EXIT_USAGE
 from cli.render import FORMATS
 
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     _resource_commands(add)
     _workload_commands(add)
     _report_commands(add)
+    _exec_command(add)
     return parser
 
 
@@ -118,6 +119,17 @@ def _workload_commands(add: Callable[..., Any]) -> None:
     sub.add_argument("-c", "--container")
     sub.add_argument("--tail", type=int, help="last N lines")
     sub.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+
+
+def _exec_command(add: Callable[..., Any]) -> None:
+    sub = add("exec", terminal.run_exec, "run a command in a pod's container (terminal)")
+    sub.add_argument("pod")
+    sub.add_argument("-c", "--container")
+    sub.add_argument("-i", "--stdin", action="store_true", help="send this terminal's input")
+    sub.add_argument("-t", "--tty", action="store_true", help="keys as typed (raw terminal)")
+    sub.add_argument(
+        "command_line", nargs="+", metavar="COMMAND", help="after --: command and args"
+    )
 
 
 def _report_commands(add: Callable[..., Any]) -> None:
