@@ -37,7 +37,9 @@ def quota(scs: Scs) -> dict[str, Any]:
     return dict(json.loads(result.out)["resources"])
 
 
-def test_guestbook_apply_get_and_delete(user_cli: Scs, namespace: str) -> None:
+def test_guestbook_apply_get_and_delete(
+    admin_cli: Scs, user_cli: Scs, namespace: str, tenant: dict[str, str]
+) -> None:
     result = user_cli("apply", "-f", str(INPUTS / "guestbook-all-in-one.yaml"), "-n", namespace,
                       "--wait", "--timeout", "120")  # fmt: skip
     assert result.code == 0, result.err
@@ -77,6 +79,24 @@ def test_guestbook_apply_get_and_delete(user_cli: Scs, namespace: str) -> None:
     # with no limit set, a resource nobody uses any more is not listed at all
     assert quota(user_cli).get("count.pods", {"used": 0})["used"] == 0
     assert user_cli("get", "workloads", "-n", namespace).out.strip() == "No resources found."
+
+    # the trail: the member's own audit records; the bill (read by an admin: billing is not
+    # an ordinary member's right) counts the pods' time
+    def audited() -> list[dict[str, Any]]:
+        result = user_cli("audit", "--type", "workload.created", "-o", "json")
+        names = {r["resource"]["name"] for r in json.loads(result.out)["items"]}
+        return names >= {"frontend", "redis-master", "redis-replica"} and names  # type: ignore[return-value]
+
+    wait_until("three workload.created audit records", audited, timeout=30)
+
+    def billed() -> float:
+        result = admin_cli("usage", "-p", tenant["project"], "-o", "json")
+        assert result.code == 0, result.err
+        usage = json.loads(result.out)
+        return float(usage["cpu_core_seconds"]["requested"])
+
+    assert wait_until("CPU-seconds billed for the guestbook pods", billed, timeout=30) > 0
+    assert user_cli("usage").code == 4  # and refused to the member, in one line
 
 
 def test_job_pi_runs_to_completion(user_cli: Scs, namespace: str) -> None:
