@@ -136,3 +136,29 @@ def test_error_paths_against_the_cluster(
     # no permission: a plain member may not delete the project's namespace
     result = user_cli("delete", "namespace", namespace)
     assert result.code == 4 and result.err.startswith("error: forbidden: ")
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    ["php-apache-hpa.yaml", "web-statefulset.yaml", "wordpress-lb-pvc.yaml",
+     "vllm-gpu-deployment.yaml"],
+)  # fmt: skip
+def test_other_shared_manifests_reach_steady_state(
+    user_cli: Scs, namespace: str, manifest: str
+) -> None:
+    result = user_cli("apply", "-f", str(INPUTS / manifest), "-n", namespace, "--wait",
+                      "--timeout", "120")  # fmt: skip
+    assert result.code == 0, result.err
+    assert "complete" in result.err
+
+    running = wait_until(
+        "every pod Running",
+        lambda: (p := pods(user_cli, namespace)) and all(x["phase"] == "Running" for x in p) and p,
+    )
+    listed = json.loads(user_cli("get", "workloads", "-n", namespace, "-o", "json").out)
+    # the ledger pays for what each workload may run (an HPA's maxReplicas included)
+    paid = sum(record["quota_pods"] for record in listed["items"])
+    assert quota(user_cli)["count.pods"]["used"] == paid >= len(running)
+    for record in listed["items"]:
+        assert user_cli("delete", "workload", record["name"], "-n", namespace).code == 0
+    assert quota(user_cli).get("count.pods", {"used": 0})["used"] == 0
