@@ -25,6 +25,7 @@ import sqlalchemy  # noqa: E402
 from nameko.testing.utils import find_free_port  # noqa: E402
 
 from bench import (  # noqa: E402
+    cli_bench,
     cluster_overview_bench,
     gateway_bench,
     gpu_bench,
@@ -151,6 +152,7 @@ def main() -> int:
             )
             login.raise_for_status()
             rows += gateway_bench.run(base, login.json()["token"])
+            rows += cli_bench.run(base, login.json()["token"])
 
         rows += quota_bench.run(amqp_uri, stack.enter_context(database("quota_bench")))
         rows += pipeline_bench.run(
