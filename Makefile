@@ -48,7 +48,7 @@ servers-down:
 migrate: install
 	$(BIN)/scs-migrate
 
-TYPED_PATHS := shared services gateway runner
+TYPED_PATHS := shared services gateway runner cli
 PY_PATHS := $(TYPED_PATHS) bench tests
 
 lint: install
