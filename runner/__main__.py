@@ -49,8 +49,15 @@ def main() -> None:
 
     stop_timeout = float(os.environ.get("SCS_STOP_TIMEOUT_SECONDS", "20"))
 
+    def _exit() -> None:
+        # nameko's consumers retry an absent broker for ever, even after a kill.
+        logger.error("services still running after the kill: exiting")
+        logging.shutdown()
+        os._exit(1)
+
     def _kill() -> None:
         logger.warning("services did not stop within %.0f s: killing them", stop_timeout)
+        eventlet.spawn_after(5, _exit)
         runner.kill()
 
     def _stop(signum: int, _frame: object) -> None:
