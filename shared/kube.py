@@ -10,13 +10,14 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import eventlet
 import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config import ConfigException
+from nameko.extensions import DependencyProvider
 
 from shared.config import kubeconfig_path
 
@@ -83,3 +84,49 @@ def call_cluster(call: Callable[[], T], what: str, errors: ClusterErrors, second
         raise errors.unavailable(
             f"the cluster did not answer on {what}", {"object": what}
         ) from exc
+
+
+class LazyCluster:
+    """A service's cluster-access object, made on first use.
+
+    The service starts (and answers `health`) while the cluster is unreachable or its
+    kubeconfig is still being written; the first call then raises the service's own
+    `unavailable` error instead.
+    """
+
+    def __init__(self, make: Callable[[client.ApiClient], Any], unavailable: type[Exception]):
+        self._make = make
+        self._unavailable = unavailable
+        self._cluster: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._cluster is None:
+            try:
+                self._cluster = self._make(api_client())
+            except Exception as exc:  # a missing or broken kubeconfig
+                raise self._unavailable(
+                    f"no usable kubeconfig: {type(exc).__name__}: {exc}", {}
+                ) from exc
+        return getattr(self._cluster, name)
+
+    def close(self) -> None:
+        if self._cluster is not None:
+            self._cluster.api.close()
+            self._cluster = None
+
+
+class ClusterDependency(DependencyProvider):
+    """nameko dependency: `self.kube` is a LazyCluster of the service's cluster module."""
+
+    def __init__(self, make: Callable[[client.ApiClient], Any], unavailable: type[Exception]):
+        self.make = make
+        self.unavailable = unavailable
+
+    def setup(self) -> None:
+        self.cluster = LazyCluster(self.make, self.unavailable)
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self.cluster
+
+    def stop(self) -> None:
+        self.cluster.close()

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from nameko.extensions import DependencyProvider
 from urllib3.exceptions import HTTPError
 
 from services.cluster.exceptions import (
@@ -24,7 +23,7 @@ from services.cluster.exceptions import (
     ObjectExists,
     ObjectNotFound,
 )
-from shared.kube import api_client
+from shared.kube import ClusterDependency
 
 logger = logging.getLogger(__name__)
 
@@ -181,37 +180,8 @@ class Cluster:
         self.custom.delete_namespaced_custom_object(group, version, namespace, plural, name)
 
 
-class LazyCluster:
-    """A `Cluster` made on first use, so the service starts (and answers `health`) while
-    the cluster is unreachable or its kubeconfig is still being written."""
+class KubernetesCluster(ClusterDependency):
+    """nameko dependency: `self.kube` is the cluster service's `Cluster`, made on first use."""
 
     def __init__(self) -> None:
-        self._cluster: Cluster | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._cluster is None:
-            try:
-                self._cluster = Cluster(api_client())
-            except Exception as exc:  # a missing or broken kubeconfig
-                raise ClusterUnavailable(
-                    f"no usable kubeconfig: {type(exc).__name__}: {exc}", {}
-                ) from exc
-        return getattr(self._cluster, name)
-
-    def close(self) -> None:
-        if self._cluster is not None:
-            self._cluster.api.close()
-            self._cluster = None
-
-
-class KubernetesCluster(DependencyProvider):
-    """nameko dependency: `self.kube` is a (lazily made) `Cluster` on the configured cluster."""
-
-    def setup(self) -> None:
-        self.cluster = LazyCluster()
-
-    def get_dependency(self, worker_ctx: Any) -> Any:
-        return self.cluster
-
-    def stop(self) -> None:
-        self.cluster.close()
+        super().__init__(Cluster, ClusterUnavailable)
