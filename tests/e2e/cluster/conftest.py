@@ -15,26 +15,21 @@ The tests talk to the cluster named by $KUBECONFIG, else by $SCS_KUBECONFIG, els
 and deletes it afterwards.
 """
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import yaml
-from kubernetes import client, config
+from kubernetes import client
 
-from .support import PROFILE, kubeconfig_path, wait_until
+from tests.e2e.kube import cluster_client
+
+from .support import PROFILE, wait_until
 
 
 @pytest.fixture(scope="session")
 def api_client() -> Iterator[client.ApiClient]:
-    path = kubeconfig_path()
-    if not path.is_file():
-        message = f"no kubeconfig at {path} (run `make cluster-up`, or set KUBECONFIG)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    api = config.new_client_from_config(config_file=str(path))
+    api = cluster_client()
     yield api
     api.close()
 

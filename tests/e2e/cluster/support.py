@@ -15,11 +15,6 @@ PROFILE = REPO / "deploy" / "cluster" / "nodes.yaml"
 SHARED_INPUTS = Path(os.environ.get("SCS_SHARED_INPUTS", REPO.parent / "shared" / "inputs"))
 
 
-def kubeconfig_path() -> Path:
-    default = Path.home() / ".local" / "state" / "scs" / "kubeconfig"
-    return Path(os.environ.get("KUBECONFIG") or os.environ.get("SCS_KUBECONFIG") or default)
-
-
 def wait_until(
     what: str,
     check: Callable[[], Any],

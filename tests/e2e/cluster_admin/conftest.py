@@ -16,7 +16,6 @@ Skipped (failed under CI) only when the kubeconfig file is absent.
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -24,13 +23,12 @@ from typing import Any
 import pytest
 from kombu import Connection, Exchange, Queue
 from kubernetes import client as k8s
-from kubernetes import config
 from nameko.testing.utils import find_free_port
 
 from runner.embedded import embedded_suite
-from shared.config import kubeconfig_path
 from tests.conftest import DatabaseFactory
 from tests.e2e.cluster.support import wait_until
+from tests.e2e.kube import cluster_client
 from tests.interface.gateway import conftest as gateway_suite
 from tests.interface.gateway.conftest import ADMIN, Client
 
@@ -47,13 +45,7 @@ SETUP_STEPS = "quota,network,workload"
 
 @pytest.fixture(scope="module")
 def kube_api() -> Iterator[k8s.ApiClient]:
-    path = kubeconfig_path()
-    if not path.is_file():
-        message = f"no kubeconfig at {path} (run `make cluster-up`, or set KUBECONFIG)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    api = config.new_client_from_config(config_file=str(path))
+    api = cluster_client()
     yield api
     api.close()
 

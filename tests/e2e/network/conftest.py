@@ -24,9 +24,8 @@ import pytest
 import yaml
 from kombu import Connection, Exchange, Queue
 from kubernetes import client as k8s
-from kubernetes import config as k8s_config
 
-from shared.config import kubeconfig_path
+from tests.e2e.kube import cluster_client
 from tests.interface.network.conftest import (  # noqa: F401 - fixtures reused by name
     POOL,
     admin_token,
@@ -64,13 +63,7 @@ def load_input(name: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def kube() -> Iterator[k8s.ApiClient]:
-    path = kubeconfig_path()
-    if not path.is_file():
-        message = f"no kubeconfig at {path} (run `make cluster-up`, or set KUBECONFIG)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    api = k8s_config.new_client_from_config(config_file=str(path))
+    api = cluster_client()
     yield api
     api.close()
 

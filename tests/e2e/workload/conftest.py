@@ -23,13 +23,12 @@ import pytest
 import yaml
 from kombu import Connection, Consumer, Queue
 from kubernetes import client as k8s
-from kubernetes import config as k8s_config
 from nameko.testing.utils import find_free_port
 
 from runner.embedded import embedded_suite
-from shared.config import kubeconfig_path
 from shared.outbox import event_exchange
 from tests.conftest import DatabaseFactory
+from tests.e2e.kube import cluster_client
 from tests.interface.gateway.conftest import ADMIN, Client, amqp_vhost  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[3]
@@ -57,13 +56,7 @@ def load_input(name: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def api_client() -> Iterator[k8s.ApiClient]:
-    path = kubeconfig_path()
-    if not path.is_file():
-        message = f"no kubeconfig at {path} (run `make cluster-up`, or set KUBECONFIG)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    api = k8s_config.new_client_from_config(config_file=str(path))
+    api = cluster_client()
     yield api
     api.close()
 
