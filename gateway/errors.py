@@ -52,7 +52,7 @@ def error_response(exc: BaseException, request_id: str) -> Response:
             body["details"] = {**body["details"], "request_id": request_id}
         if exc.http_status < 500:
             logger.warning("request refused: %s %s", exc.code, exc.message)
-        return json_response(exc.http_status, body, request_id)
+        return json_response(exc.http_status, body, request_id, _headers(exc))
 
     for exc_type, status, code, message in _RPC_FAILURES:
         if isinstance(exc, exc_type):
@@ -76,3 +76,11 @@ def error_response(exc: BaseException, request_id: str) -> Response:
         },
         request_id,
     )
+
+
+def _headers(exc: ScsError) -> dict[str, str]:
+    """`Retry-After` for a refusal that says when to come back (429, 503)."""
+    retry_after = exc.details.get("retry_after_seconds")
+    if exc.http_status in (429, 503) and isinstance(retry_after, int) and retry_after >= 0:
+        return {"Retry-After": str(retry_after)}
+    return {}

@@ -143,6 +143,14 @@ class Unprocessable(ScsError):
 
 
 @registered
+class TooManyRequests(ScsError):
+    """Refused for now; `details.retry_after_seconds` says when to try again (Retry-After)."""
+
+    code = "too_many_requests"
+    http_status = 429
+
+
+@registered
 class NotImplementedYet(ScsError):
     """An API the permission matrix already names but whose service is not built yet."""
 

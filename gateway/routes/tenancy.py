@@ -28,7 +28,10 @@ class TenancyRoutes:
     )
     def login(self, call: ApiCall) -> Any:
         return self.auth.login(
-            call.body["username"], call.body["password"], call.body.get("ttl_seconds")
+            call.body["username"],
+            call.body["password"],
+            call.body.get("ttl_seconds"),
+            source=call.request.remote_addr,
         )
 
     @route("GET", f"{V1}/auth/whoami", summary="The caller's identity", tag="auth")

@@ -28,7 +28,8 @@ from shared.events import EventEnvelopeSchema
 
 logger = logging.getLogger(__name__)
 
-DENIED_TYPE = "access.denied"
+# Refused attempts rather than changes: recorded with outcome "denied".
+DENIED_TYPES = frozenset({"access.denied", "auth.login_failed", "auth.login_locked"})
 
 
 def parse_envelope(body: Any) -> dict[str, Any] | None:
@@ -44,7 +45,7 @@ def parse_envelope(body: Any) -> dict[str, Any] | None:
 def record_from_envelope(envelope: dict[str, Any]) -> AuditRecord:
     resource = envelope["resource"]
     data = envelope.get("data") or {}
-    denied = envelope["type"] == DENIED_TYPE
+    denied = envelope["type"] in DENIED_TYPES
     # Values are clipped to their columns: a denied request's path is the caller's input,
     # and a record that can never be stored would come back forever.
     return AuditRecord(

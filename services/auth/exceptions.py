@@ -7,7 +7,14 @@ carry passwords or tokens.
 
 from __future__ import annotations
 
-from shared.errors import Conflict, Forbidden, NotFound, Unauthenticated, registered
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+    registered,
+)
 
 
 @registered
@@ -15,6 +22,16 @@ class InvalidCredentials(Unauthenticated):
     """Unknown user or wrong password: deliberately the same error for both."""
 
     code = "invalid_credentials"
+
+
+@registered
+class TooManyAttempts(TooManyRequests):
+    """Too many failed logins for this username: refused without checking the password.
+
+    details: {"field": "username", "retry_after_seconds": 57}; the same for unknown names.
+    """
+
+    code = "too_many_attempts"
 
 
 @registered

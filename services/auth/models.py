@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, TypeDecorator
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.events import OutboxMixin
@@ -123,6 +123,26 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class LoginAttempt(Base):
+    """Recent failed logins of one username (known or not), for throttling (throttle.py).
+
+    Keyed by the SHA-256 of the name as typed, so a password typed into the username field is
+    never stored. A successful login deletes the row; a quiet row is pruned.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_last_attempt_at", "last_attempt_at"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Attempts counted since window_started_at (each counted before its password is checked).
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    window_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # How many locks in a row: each lock lasts twice as long as the one before, up to a cap.
+    locks: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class OutboxEvent(OutboxMixin, Base):

@@ -44,6 +44,8 @@ class LoginSchema(TokenTtlSchema):
     password = fields.String(
         required=True, validate=validate.Length(min=1, max=passwords.MAX_LENGTH)
     )
+    # The client's address as the gateway saw it, for the audit of failed logins.
+    source = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
 
 
 class CreateApiTokenSchema(StrictSchema):

@@ -1,4 +1,4 @@
-"""RPC entrypoints of the auth service; the work happens in directory.py and tokens.py.
+"""RPC entrypoints of the auth service; the work is in directory.py, tokens.py, throttle.py.
 
 Callers: the gateway (authenticate and authorize on every request, and the management API,
 which it authorises with `authorize` before calling), other services (read-only lookups) and
@@ -9,15 +9,16 @@ the same transaction, and the outbox relay publishes it on `scs.events`.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
+from nameko.timer import timer
 from sqlalchemy import text
 
-from services.auth import directory, passwords, tokens
+from services.auth import directory, passwords, throttle, tokens
 from services.auth import permissions as matrix
 from services.auth import schemas as s
 from services.auth.exceptions import InvalidCredentials, PermissionDenied, UserDisabled
-from services.auth.models import OutboxEvent, User
+from services.auth.models import OutboxEvent, User, utcnow
 from shared.config import Settings
 from shared.context import RequestContext
 from shared.db import DatabaseProvider
@@ -27,6 +28,8 @@ from shared.schemas import load, page
 
 logger = logging.getLogger(__name__)
 
+PRUNE_INTERVAL_SECONDS = 60
+
 
 class AuthService:
     name = "auth"
@@ -34,6 +37,7 @@ class AuthService:
     db = DatabaseProvider("auth")
     context = RequestContext()
     relay = OutboxRelay("auth", OutboxEvent)
+    login_policy = throttle.LoginPolicy()
 
     @rpc
     def health(self) -> dict[str, Any]:
@@ -46,31 +50,45 @@ class AuthService:
 
     @rpc
     def login(
-        self, username: str, password: str, ttl_seconds: int | None = None, name: str = "login"
+        self,
+        username: str,
+        password: str,
+        ttl_seconds: int | None = None,
+        name: str = "login",
+        source: str | None = None,
     ) -> dict[str, Any]:
         """{"token": "scs_…", "token_id": "…", "expires_at": "2026-…+00:00"}.
 
-        Raises InvalidCredentials (unknown user and wrong password alike), UserDisabled,
+        `source` is the client's address (for the audit of failures). Raises
+        InvalidCredentials (unknown user and wrong password alike), TooManyAttempts (the name
+        is locked after too many failures; no password is checked), UserDisabled,
         ValidationFailed.
         """
         args = load(
             s.LoginSchema(),
-            {"username": username, "password": password, "ttl_seconds": ttl_seconds, "name": name},
+            {
+                "username": username,
+                "password": password,
+                "ttl_seconds": ttl_seconds,
+                "name": name,
+                "source": source,
+            },
             location="arguments",
         )
         with self.db.transaction() as session:
+            attempt = throttle.begin_attempt(
+                session, args["username"], self.login_policy, utcnow()
+            )
             user = directory.find_user(session, args["username"])
             found = (user.id, user.password_hash) if user is not None else None
 
         # Outside the transaction: argon2 is slow and must not hold the database.
         if found is None:
             passwords.burn_verification(args["password"])
-            logger.warning("login refused: invalid credentials")
-            raise InvalidCredentials("invalid username or password")
+            self._refuse_login(attempt, None, args)
         user_id, password_hash = found
         if not passwords.verify_password(password_hash, args["password"]):
-            logger.warning("login refused: invalid credentials")
-            raise InvalidCredentials("invalid username or password")
+            self._refuse_login(attempt, user_id, args)
         rehashed = (
             passwords.hash_password(args["password"])
             if passwords.needs_rehash(password_hash)
@@ -84,9 +102,33 @@ class AuthService:
                 raise UserDisabled("the user is disabled", {"user_id": user.id})
             if rehashed is not None:
                 user.password_hash = rehashed
+            throttle.forget(session, attempt.key)
             answer = self._issue(session, user, args["name"], ttl, actor=user.id)
         logger.info("login user_id=%s token_id=%s", user_id, answer["token_id"])
         return answer
+
+    def _refuse_login(
+        self, attempt: throttle.Attempt, user_id: str | None, args: dict[str, Any]
+    ) -> NoReturn:
+        with self.db.transaction() as session:
+            throttle.record_failure(
+                session,
+                attempt,
+                self.login_policy,
+                user_id=user_id,
+                username=args["username"],
+                source=args["source"],
+            )
+        logger.warning("login refused: invalid credentials")
+        raise InvalidCredentials("invalid username or password")
+
+    @timer(interval=PRUNE_INTERVAL_SECONDS)
+    def prune_login_attempts(self) -> None:
+        """Forget names with no failed login for a window plus the longest lock."""
+        with self.db.transaction() as session:
+            removed = throttle.prune(session, self.login_policy, utcnow())
+        if removed:
+            logger.info("login throttle: %d quiet names forgotten", removed)
 
     @rpc
     def create_api_token(self, user_id: str, name: str, ttl_seconds: int) -> dict[str, Any]:

@@ -147,6 +147,19 @@ def test_a_denial_is_stored_with_outcome_denied_and_clipped_fields(audit_db: Any
     assert len(item["project_id"]) == 64
 
 
+def test_failed_and_locked_logins_are_denied_outcomes(audit_db: Any) -> None:
+    user = {"kind": "User", "name": "alice", "uid": "u1"}
+    for kind in ("auth.login_failed", "auth.login_locked", "token.created"):
+        envelope = new_event(kind, actor="u1", resource=user, data={"source": "192.0.2.7"})
+        _store(audit_db, recorder.parse_envelope(envelope))  # type: ignore[arg-type]
+
+    denied = _search(audit_db, all_projects=True, outcome="denied")["items"]
+    assert sorted(item["type"] for item in denied) == ["auth.login_failed", "auth.login_locked"]
+    assert {item["source"] for item in denied} == {"192.0.2.7"}
+    success = _search(audit_db, all_projects=True, outcome="success")["items"]
+    assert [item["type"] for item in success] == ["token.created"]
+
+
 def test_a_message_that_is_not_an_envelope_is_refused() -> None:
     assert recorder.parse_envelope({"hello": "world"}) is None
     assert recorder.parse_envelope("text") is None

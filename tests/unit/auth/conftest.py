@@ -2,7 +2,8 @@
 
 Real: a migrated SQLite database per test (tmp_path), argon2 hashing, the permission table.
 Faked: nameko's worker_factory replaces the outbox relay with a mock (events are checked in
-the outbox table instead), and the request context is a fixed actor.
+the outbox table instead), and the request context is a fixed actor. The login policy is the
+default one (tests/unit/auth/test_throttle.py builds services with their own).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from services.auth.models import OutboxEvent
 from services.auth.service import AuthService
+from services.auth.throttle import Policy
 from shared.context import Context
 from shared.db import Database, migrate
 
@@ -30,7 +32,9 @@ def database(sqlite_url: str) -> Database:
 
 @pytest.fixture
 def service(database: Database) -> AuthService:
-    return worker_factory(AuthService, db=database, context=Context({"actor": ACTOR}))
+    return worker_factory(
+        AuthService, db=database, context=Context({"actor": ACTOR}), login_policy=Policy()
+    )
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def test_bootstrap_is_idempotent(
     assert service.login("admin", "first password")["token"].startswith("scs_")
     with pytest.raises(InvalidCredentials):
         service.login("admin", "other password")
-    assert [e["type"] for e in events()] == ["user.created", "token.created"]
+    assert [e["type"] for e in events()] == ["user.created", "token.created", "auth.login_failed"]
     assert events()[0]["actor"] == "system"
 
 

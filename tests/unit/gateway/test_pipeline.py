@@ -12,14 +12,20 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.errors import ApiError
+from gateway.errors import ApiError, error_response
 from gateway.service import GatewayService
-from shared.errors import Forbidden, NotImplementedYet, Unauthenticated, ValidationFailed
+from shared.errors import (
+    Forbidden,
+    NotImplementedYet,
+    RemoteScsError,
+    Unauthenticated,
+    ValidationFailed,
+)
 
 PRINCIPAL = {"user_id": "u1", "username": "ann", "is_cloud_admin": False, "token_id": "t1"}
 
 
-def _request(method, path, body=None, token="scs_x", raw=None, query=None):
+def _request(method, path, body=None, token="scs_x", raw=None, query=None, source=None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     data = raw if raw is not None else (json.dumps(body) if body is not None else None)
     builder = EnvironBuilder(
@@ -29,6 +35,7 @@ def _request(method, path, body=None, token="scs_x", raw=None, query=None):
         headers=headers,
         query_string=query,
         content_type="application/json",
+        environ_overrides={"REMOTE_ADDR": source} if source else None,
     )
     request = Request(builder.get_environ())
     request.environ["scs.request_id"] = "rid-1"
@@ -119,3 +126,33 @@ def test_planned_routes_authorise_then_answer_not_implemented(gateway):
     gateway.auth.authorize.assert_called_once_with(
         "u1", "workloads", "network_settings", project_id="p1", department_id=None
     )
+
+
+def test_login_hands_the_client_address_to_auth(gateway):
+    gateway.auth.login.return_value = {"token": "scs_t", "token_id": "t", "expires_at": "x"}
+    body = {"username": "ann", "password": "pw"}
+    request = _request("POST", "/api/v1/auth/login", body, token=None, source="192.0.2.7")
+
+    response = gateway.login(request)
+
+    assert response.status_code == 201
+    gateway.auth.login.assert_called_once_with("ann", "pw", None, source="192.0.2.7")
+
+
+def test_a_lockout_from_another_process_answers_429_with_retry_after():
+    # The gateway does not import the auth service's errors: they arrive as RemoteScsError.
+    locked = RemoteScsError(
+        "too many failed logins; try again in 42 seconds",
+        {"field": "username", "retry_after_seconds": 42},
+        "too_many_attempts",
+        "429",
+    )
+    response = error_response(locked, "rid-1")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "42"
+    assert json.loads(response.get_data()) == {
+        "code": "too_many_attempts",
+        "message": "too many failed logins; try again in 42 seconds",
+        "details": {"field": "username", "retry_after_seconds": 42},
+    }
+    assert "Retry-After" not in error_response(Forbidden("no"), "rid-2").headers
