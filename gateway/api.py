@@ -12,7 +12,9 @@ the handler in the request pipeline, in this order:
 5. validation: body and query string against the route's schemas (unknown fields refused);
 6. the handler, which calls the owning service and returns a JSON-ready value.
 
-Errors at any step become `{code, message, details}` through gateway/errors.py.
+Errors at any step become `{code, message, details}` through gateway/errors.py. The 401s and
+403s of steps 3-4, and a service's refusal of an attempt to break isolation in step 6 (422,
+`gateway.denials.REFUSED_CODES`), also go to the audit trail as `access.denied`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from gateway.denials import denial_event
+from gateway.denials import REFUSED_CODES, denial_event
 from gateway.errors import ApiError, error_response, json_response
 from shared.config import Settings
 from shared.errors import Forbidden, ScsError, Unauthenticated
@@ -264,7 +266,12 @@ def route(
             if spec.query is not None:
                 call.query = load(spec.query, request.args.to_dict(), location="query")
 
-            result = handler(self, call)
+            try:
+                result = handler(self, call)
+            except ScsError as exc:
+                if exc.code in REFUSED_CODES:
+                    _record_denial(self, spec, call, exc)
+                raise
             logger.info("%s %s -> %s", spec.method, request.path, spec.status)
             if isinstance(result, Response):  # a streamed answer (exports)
                 result.headers["X-Request-Id"] = request_id
@@ -301,11 +308,22 @@ def _authenticate_and_authorise(self: Any, spec: Route, call: ApiCall, max_bytes
     return raw_body
 
 
+def _namespace(call: ApiCall) -> str | None:
+    """The namespace the request names: in the body when creating, else in the query."""
+    for source in (call.body, call.query, call.path):
+        value = source.get("namespace")
+        if isinstance(value, str):
+            return value
+    return None
+
+
 def _record_denial(self: Any, spec: Route, call: ApiCall, exc: Exception) -> None:
-    """Hand a refused authentication or authorisation to the audit trail (never raises)."""
+    """Hand a refused authentication or authorisation, or a service's refusal of an attempt
+    to break isolation, to the audit trail (never raises)."""
     recorder = getattr(self, "denials", None)
     if recorder is None:
         return
+    refused = exc.details if isinstance(exc, ScsError) and exc.code in REFUSED_CODES else None
     try:
         recorder.record(
             denial_event(
@@ -318,7 +336,9 @@ def _record_denial(self: Any, spec: Route, call: ApiCall, exc: Exception) -> Non
                 reason=getattr(exc, "code", type(exc).__name__),
                 actor=str(call.principal["user_id"]) if call.principal else None,
                 project_id=call.path.get("project_id"),
+                namespace=_namespace(call),
+                refusal=refused,
             )
         )
-    except Exception:  # the audit trail must never turn a 401/403 into a 500
+    except Exception:  # the audit trail must never turn a 401/403/422 into a 500
         logger.exception("could not record a denied request")

@@ -1,5 +1,9 @@
 """Denied requests as `access.denied` events for the audit trail.
 
+Denied are the 401s and 403s of the request pipeline, and the workload changes a service
+refused for trying to break isolation (`REFUSED_CODES`, HTTP 422): those name the namespace,
+the offending field and the rule.
+
 The gateway owns no database, so there is no outbox to write a denial into. Instead the
 request pipeline hands the denial to `DenialRecorder`, which keeps it in a bounded in-memory
 queue and publishes it from its own greenthread with publisher confirms (the relay's
@@ -29,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 MAX_QUEUED = 10_000
 ANONYMOUS = "anonymous"
+# Refusals of a service that are attempts to break isolation, audited like a 403.
+REFUSED_CODES = frozenset({"isolation_violation", "api_version_removed"})
+# Offending fields listed in one record at most (the first is always `field`).
+MAX_FIELDS = 20
 
 
 def denial_event(
@@ -42,23 +50,44 @@ def denial_event(
     reason: str,
     actor: str | None,
     project_id: str | None,
+    namespace: str | None = None,
+    refusal: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The envelope of one denied request (docs/events.md, `access.denied`)."""
+    """The envelope of one denied request (docs/events.md, `access.denied`).
+
+    `refusal` is the details of a service's refusal (REFUSED_CODES): its field, rule and
+    document go into the record.
+    """
+    data = {
+        "method": method,
+        "path": path,
+        "area": area,
+        "action": action,
+        "source": source,
+        "request_id": request_id,
+        "reason": reason,
+    }
+    if refusal is not None:
+        data.update(_refusal_data(namespace, refusal))
     return new_event(
         "access.denied",
         actor=actor or ANONYMOUS,
         project=project_id,
-        resource={"kind": "Endpoint", "name": f"{method} {path}"[:500]},
-        data={
-            "method": method,
-            "path": path,
-            "area": area,
-            "action": action,
-            "source": source,
-            "request_id": request_id,
-            "reason": reason,
-        },
+        resource={"kind": "Endpoint", "namespace": namespace, "name": f"{method} {path}"[:500]},
+        data=data,
     )
+
+
+def _refusal_data(namespace: str | None, details: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"namespace": namespace, "status": 422}
+    for key in ("field", "rule", "document", "version", "use"):
+        if key in details:
+            data[key] = details[key]
+    violations = details.get("violations")
+    if isinstance(violations, list):
+        fields = [v.get("field") for v in violations if isinstance(v, dict)]
+        data["fields"] = fields[:MAX_FIELDS]
+    return data
 
 
 class DenialRecorder(DependencyProvider):

@@ -2,9 +2,12 @@
 
 Faked: the auth, audit and billing RPC proxies, the call-context dependency and the denial
 recorder are nameko `worker_factory` mocks; requests are werkzeug test requests, not HTTP.
-What is under test: which requests become `access.denied` events, with which fields, and which
-filters reach the audit service for each role.
+What is under test: which requests become `access.denied` events (401, 403, and a service's
+refusal of an attempt to break isolation), with which fields, and which filters reach the audit
+service for each role.
 """
+
+import json
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -13,18 +16,20 @@ from werkzeug.wrappers import Request
 
 from gateway.denials import denial_event
 from gateway.service import GatewayService
-from shared.errors import Forbidden, Unauthenticated
+from shared.errors import Forbidden, RemoteScsError, Unauthenticated
 
 PRINCIPAL = {"user_id": "u1", "username": "ann", "is_cloud_admin": False, "token_id": "t1"}
 
 
-def _request(path, token="scs_x", query=None):
+def _request(path, token="scs_x", query=None, method="GET", body=None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     builder = EnvironBuilder(
-        method="GET",
+        method=method,
         path=path,
         headers=headers,
         query_string=query,
+        data=json.dumps(body) if body is not None else None,
+        content_type="application/json",
         environ_overrides={"REMOTE_ADDR": "127.0.0.7"},
     )
     request = Request(builder.get_environ())
@@ -133,3 +138,92 @@ def test_denial_paths_are_clipped_in_the_resource_name():
         project_id=None,
     )
     assert len(event["resource"]["name"]) == 500
+
+
+HOSTPATH = "spec.template.spec.volumes[0].hostPath"
+
+
+def _refused(code, details, status="422"):
+    # The gateway does not import the workload service's errors: they arrive as RemoteScsError.
+    return RemoteScsError("refused", details, code, status)
+
+
+def test_an_isolation_refusal_is_recorded_with_namespace_field_and_rule(gateway):
+    gateway.workload.create_workload.side_effect = _refused(
+        "isolation_violation",
+        {
+            "field": HOSTPATH,
+            "rule": "host_path",
+            "document": 0,
+            "violations": [
+                {"rule": "host_path", "field": HOSTPATH, "reason": "not allowed"},
+                {"rule": "host_pid", "field": "spec.template.spec.hostPID", "reason": "no"},
+            ],
+        },
+    )
+    body = {"namespace": "vision-dev", "manifest": "kind: Deployment"}
+    with pytest.raises(RemoteScsError):
+        gateway.create_workload(
+            _request("/api/v1/projects/p9/workloads", method="POST", body=body),
+            project_id="p9",
+        )
+
+    event = _recorded(gateway)
+    assert event["type"] == "access.denied"
+    assert event["actor"] == "u1" and event["project"] == "p9"
+    assert event["resource"]["namespace"] == "vision-dev"
+    assert event["data"] == {
+        "method": "POST",
+        "path": "/api/v1/projects/p9/workloads",
+        "area": "workloads",
+        "action": "create",
+        "source": "127.0.0.7",
+        "request_id": "rid-1",
+        "reason": "isolation_violation",
+        "status": 422,
+        "namespace": "vision-dev",
+        "field": HOSTPATH,
+        "rule": "host_path",
+        "document": 0,
+        "fields": [HOSTPATH, "spec.template.spec.hostPID"],
+    }
+
+
+def test_a_removed_api_version_in_an_edit_is_recorded_too(gateway):
+    gateway.workload.edit_workload_yaml.side_effect = _refused(
+        "api_version_removed",
+        {"field": "apiVersion", "document": 0, "version": "extensions/v1beta1", "use": "apps/v1"},
+    )
+    with pytest.raises(RemoteScsError):
+        gateway.edit_yaml(
+            _request(
+                "/api/v1/projects/p9/workloads/web/yaml",
+                method="PUT",
+                query={"namespace": "vision-dev"},
+                body={"manifest": "apiVersion: extensions/v1beta1"},
+            ),
+            project_id="p9",
+            name="web",
+        )
+
+    data = _recorded(gateway)["data"]
+    assert data["reason"] == "api_version_removed" and data["namespace"] == "vision-dev"
+    assert (data["field"], data["version"], data["use"]) == (
+        "apiVersion",
+        "extensions/v1beta1",
+        "apps/v1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "status"), [("quota_refused", "422"), ("invalid_manifest", "400")]
+)
+def test_other_refusals_of_a_service_are_not_denials(gateway, code, status):
+    gateway.workload.create_workload.side_effect = _refused(code, {"field": "x"}, status)
+    body = {"namespace": "vision-dev", "manifest": "kind: Deployment"}
+    with pytest.raises(RemoteScsError):
+        gateway.create_workload(
+            _request("/api/v1/projects/p9/workloads", method="POST", body=body),
+            project_id="p9",
+        )
+    gateway.denials.record.assert_not_called()
