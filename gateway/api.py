@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,14 +35,13 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.denials import REFUSED_CODES, denial_event
 from gateway.errors import ApiError, error_response, json_response
+from gateway.server import ApiWebServer, request_id_of
 from shared.config import Settings
 from shared.errors import Forbidden, ScsError, Unauthenticated
 from shared.logging import request_id_var
 from shared.schemas import load
 
 logger = logging.getLogger(__name__)
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 @dataclass
@@ -86,17 +84,18 @@ class ApiCall:
 class ApiEntrypoint(HttpRequestHandler):
     """nameko's HTTP entrypoint with a request id and JSON errors on every path.
 
-    The suite's own errors are expected answers (4xx): nameko logs them as warnings.
+    The suite's own errors are expected answers (4xx): nameko logs them as warnings. Requests
+    that match no route are answered by the server (gateway/server.py), in JSON too.
     """
+
+    server = ApiWebServer()
 
     def __init__(self, method: str, url: str, **kwargs: Any) -> None:
         kwargs.setdefault("expected_exceptions", (ScsError,))
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request: Request) -> Response:
-        request_id = request.headers.get("X-Request-Id", "")
-        if not _REQUEST_ID.match(request_id):
-            request_id = uuid.uuid4().hex
+        request_id = request_id_of(request)
         request.environ["scs.request_id"] = request_id
         request_id_var.set(request_id)
         try:

@@ -29,7 +29,6 @@ from gateway.routes.quota import QuotaRoutes
 from gateway.routes.storage import StorageRoutes
 from gateway.routes.tenancy import TenancyRoutes
 from gateway.routes.workloads import WorkloadRoutes
-from shared.errors import NotFound
 
 # Services /readyz asks; each answers the `health` RPC.
 BACKING_SERVICES = (
@@ -100,7 +99,3 @@ class GatewayService(
     @api_http("GET", "/api/v1/openapi.json")
     def openapi(self, request: Request) -> Response:
         return Response(json.dumps(openapi_document()), mimetype="application/json")
-
-    @api_http("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
-    def unknown_path(self, request: Request, path: str) -> Response:
-        raise NotFound(f"no endpoint {request.method} /{path}", {"path": f"/{path}"})

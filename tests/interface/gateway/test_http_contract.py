@@ -240,8 +240,50 @@ def test_pagination_pages_through_users(client: Client, admin_token: str, world:
 def test_unknown_path_and_unknown_project_are_json_404(client: Client, admin_token: str) -> None:
     reply = client.call("GET", "/api/v1/nothing-here", token=admin_token)
     assert reply.status == 404 and reply.code == "not_found"
+    assert reply.body["details"] == {"path": "/api/v1/nothing-here"}
+    assert reply.headers["Content-Type"] == "application/json"
     missing = client.call("GET", "/api/v1/projects/no-such-project", token=admin_token)
     assert missing.status == 404, missing.body
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
+@pytest.mark.parametrize("path", ["/", "/nothing", "/api/v1/nothing/" + "x" * 1000])
+def test_every_method_on_an_unknown_path_is_json_404(
+    client: Client, method: str, path: str
+) -> None:
+    reply = client.call(method, path, headers={"X-Request-Id": "probe-404"})
+    assert reply.status == 404, reply.body
+    assert reply.code == "not_found"
+    assert reply.body["details"]["path"] == path[:256]
+    assert reply.headers["X-Request-Id"] == "probe-404"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/api/v1/auth/login", ["OPTIONS", "POST"]),
+        ("GET", "/api/v1/auth/login", ["OPTIONS", "POST"]),
+        ("PUT", "/api/v1/users", ["GET", "HEAD", "OPTIONS", "POST"]),
+        ("POST", "/healthz", ["GET", "HEAD", "OPTIONS"]),
+    ],
+)
+def test_a_wrong_method_is_json_405_with_allow(
+    client: Client, method: str, path: str, allowed: list[str]
+) -> None:
+    reply = client.call(method, path, json_body={})
+    assert reply.status == 405, reply.body
+    assert reply.code == "method_not_allowed"
+    assert reply.body["details"] == {"method": method, "path": path, "allowed": allowed}
+    assert reply.headers["Allow"] == ", ".join(allowed)
+    assert len(reply.headers["X-Request-Id"]) == 32
+
+
+def test_options_on_a_known_path_is_204_with_allow(client: Client, world: dict) -> None:
+    reply = client.call("OPTIONS", f"/api/v1/projects/{world['projects']['own']}/members")
+    assert reply.status == 204
+    assert reply.body == ""
+    assert reply.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    assert "Access-Control-Allow-Origin" not in reply.headers
 
 
 def test_duplicate_user_is_409(client: Client, admin_token: str) -> None:
