@@ -5,6 +5,8 @@ Runs against the real suite of tests/interface/gateway/conftest.py (nothing mock
 
 from __future__ import annotations
 
+import json
+import socket
 import time
 from typing import Any
 
@@ -347,3 +349,46 @@ def test_null_removes_a_limit(client: Client, admin_token: str, world: dict) -> 
 def test_quota_of_an_unknown_project_is_404(client: Client, admin_token: str) -> None:
     reply = client.call("GET", "/api/v1/projects/no-such-project/quota", token=admin_token)
     assert reply.status == 404, reply.body
+
+
+def test_an_over_long_header_is_json_431_naming_it(client: Client) -> None:
+    token = "scs_" + "a" * 100_000
+    reply = client.call("GET", "/api/v1/auth/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert reply.status == 431, reply.body
+    assert reply.code == "header_too_large"
+    assert reply.body["details"] == {
+        "location": "headers",
+        "field": "Authorization",
+        "max_bytes": 8192,
+    }
+    assert reply.headers["Connection"] == "close"
+    assert client.call("GET", "/healthz").status == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {f"X-Filler-{i}": "f" * 7000 for i in range(12)},  # 84 kB in all
+        {f"X-Many-{i}": "m" for i in range(120)},  # more than 100 headers
+    ],
+)
+def test_too_many_header_bytes_or_headers_are_json_431(
+    client: Client, headers: dict[str, str]
+) -> None:
+    reply = client.call("GET", "/healthz", headers=headers)
+    assert reply.status == 431, reply.body
+    assert reply.code == "header_too_large"
+    assert reply.body["details"]["location"] == "headers"
+
+
+def test_a_malformed_request_line_is_json_400(client: Client) -> None:
+    host, port = client.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"NONSENSE\r\n\r\n")
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), raw
+    assert b"Content-Type: application/json" in head
+    assert json.loads(body)["code"] == "bad_request"

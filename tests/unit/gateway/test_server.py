@@ -1,4 +1,4 @@
-"""The gateway's answers to requests no route takes (gateway/server.py).
+"""The gateway's answers to requests no route takes, and what it echoes (gateway/server.py).
 
 Nothing is faked: a werkzeug routing map of the same kind nameko builds matches werkzeug test
 requests, and its routing exceptions are turned into answers. The same answers over real HTTP
@@ -13,7 +13,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.server import request_id_of, unrouted_response
+from gateway.server import _header_name, request_id_of, unrouted_response
 
 MAP = Map(
     [
@@ -90,3 +90,17 @@ def test_an_insane_request_id_is_replaced(sent):
     environ = EnvironBuilder(path="/", headers={"X-Request-Id": sent}).get_environ()
     made = request_id_of(Request(environ))
     assert made != sent and len(made) == 32
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        (b"Authorization: Bearer scs_aaaa", "Authorization"),
+        (b"X-Filler-1:" + b"f" * 60, "X-Filler-1"),
+        (b"<script>: x", None),
+        (b"no colon at all", None),
+        (b"A" * 65 + b": x", None),
+    ],
+)
+def test_only_a_well_formed_header_name_is_echoed(line, name):
+    assert _header_name(line) == name
