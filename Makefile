@@ -11,7 +11,12 @@ run: install
 stop:
 	bash deploy/local/stop.sh
 
-.PHONY: install run stop test test-unit test-interface test-e2e lint format bench servers-up servers-down migrate
+# Against the suite `make run` started (in another shell): roles, examples/, scaling, audit, bill.
+DEMO_ARGS ?=
+demo: install
+	$(BIN)/scs --server http://$${SCS_GATEWAY_HOST:-127.0.0.1}:$${SCS_GATEWAY_PORT:-8080} demo $(DEMO_ARGS)
+
+.PHONY: install run stop demo test test-unit test-interface test-e2e lint format bench servers-up servers-down migrate
 
 install: $(STAMP)
 

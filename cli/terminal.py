@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import websocket
 
+from cli.client import Gateway
 from cli.context import Context
 from cli.errors import EXIT_NOT_LOGGED_IN, EXIT_UNAVAILABLE, CliError, from_answer
 
@@ -28,19 +29,27 @@ logger = logging.getLogger(__name__)
 TIMEOUT_S = 30
 
 
-def _url(ctx: Context, project: str, namespace: str) -> str:
+def session_url(
+    server: str,
+    project: str,
+    namespace: str,
+    pod: str,
+    command_line: list[str],
+    container: str | None = None,
+) -> str:
     # one shell-like string: the workload service splits it (no shell runs it)
-    query = {"namespace": namespace, "command": shlex.join(ctx.args.command_line)}
-    if ctx.args.container:
-        query["container"] = ctx.args.container
-    base = ctx.gateway.server.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-    return f"{base}/api/v1/projects/{project}/pods/{ctx.args.pod}/exec?{urlencode(query)}"
+    query = {"namespace": namespace, "command": shlex.join(command_line)}
+    if container:
+        query["container"] = container
+    base = server.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+    return f"{base}/api/v1/projects/{project}/pods/{pod}/exec?{urlencode(query)}"
 
 
-def _connect(ctx: Context, url: str) -> Any:
-    if not ctx.gateway.token:
+def connect(gateway: Gateway, url: str) -> Any:
+    """The terminal WebSocket, opened; a refusal becomes the CliError of its answer."""
+    if not gateway.token:
         raise CliError(EXIT_NOT_LOGGED_IN, "not_logged_in", "not logged in: run `scs login` first")
-    header = [f"Authorization: Bearer {ctx.gateway.token}"]
+    header = [f"Authorization: Bearer {gateway.token}"]
     try:
         return websocket.create_connection(url, header=header, timeout=TIMEOUT_S)
     except websocket.WebSocketBadStatusException as exc:
@@ -92,7 +101,11 @@ def _forward_input(ws: Any, raw: bool) -> None:
 
 def run_exec(ctx: Context) -> int:
     project, namespace = ctx.project(), str(ctx.namespace())
-    ws = _connect(ctx, _url(ctx, project, namespace))
+    url = session_url(
+        ctx.gateway.server, project, namespace, ctx.args.pod, ctx.args.command_line,
+        ctx.args.container,
+    )  # fmt: skip
+    ws = connect(ctx.gateway, url)
     hello = json.loads(ws.recv())
     logger.info("terminal session %s on %s/%s", hello.get("session_id"), namespace, ctx.args.pod)
     ws.settimeout(None)

@@ -45,6 +45,11 @@ def edit_yaml(
     if row.stopped:
         raise InvalidOperation(f"{name} is stopped; start it first", {"field": "manifest"})
     prepare_workload(doc, project_id, namespace)
+    spec = doc.body.setdefault("spec", {})
+    if row.kind in SCALABLE and "replicas" not in spec:
+        # As `kubectl apply` does: a manifest that names no replicas keeps the current count,
+        # so an edit does not undo the autoscaler's (or the last manual) scale.
+        spec["replicas"] = row.replicas
 
     cost = pod_cost(doc.body)
     replicas = replicas_of(doc.body) if row.kind in SCALABLE else row.replicas

@@ -309,6 +309,14 @@ def test_edit_as_yaml_replaces_within_the_rules(
     assert current.metadata.labels["tier"] == "api"
     assert current.metadata.labels["scs.io/managed"] == "true"
 
+    # a manifest that names no replicas keeps the current count (as `kubectl apply` does)
+    del manifest["spec"]["replicas"]
+    manifest["spec"]["template"]["metadata"]["annotations"] = {"note": "kept"}
+    reply = api.call("PUT", "/yaml", {"manifest": manifest})
+    assert reply.status == 200, reply.body
+    assert reply.body["replicas"] == 2
+    assert apps.read_namespaced_deployment("edited", namespace).spec.replicas == 2
+
     manifest["spec"]["template"]["spec"]["hostIPC"] = True
     refused = api.call("PUT", "/yaml", {"manifest": manifest})
     assert refused.status == 422
