@@ -271,7 +271,7 @@ def route(
                 if exc.code in REFUSED_CODES:
                     _record_denial(self, spec, call, exc)
                 raise
-            logger.info("%s %s -> %s", spec.method, request.path, spec.status)
+            logger.debug("%s %s -> %s", spec.method, request.path, spec.status)
             if isinstance(result, Response):  # a streamed answer (exports)
                 result.headers["X-Request-Id"] = request_id
                 return result

@@ -60,7 +60,9 @@ def logging_config(fmt: str = "text", level: str = "INFO") -> dict[str, Any]:
             }
         },
         "root": {"level": level, "handlers": ["console"]},
-        "loggers": {"kombu": {"level": "WARNING"}, "amqp": {"level": "WARNING"}},
+        "loggers": {
+            name: {"level": "WARNING"} for name in ("kombu", "amqp", "pika", "urllib3")
+        },
     }
 
 

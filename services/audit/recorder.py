@@ -79,7 +79,7 @@ def store_event(session: Session, envelope: dict[str, Any]) -> bool:
         return False
     session.add(record_from_envelope(envelope))
     session.flush()
-    logger.info(
+    logger.debug(
         "recorded %s %s by %s in project %s",
         envelope["type"],
         event_id,

@@ -97,7 +97,7 @@ def apply_event(session: Session, body: Any) -> str:
         logger.warning("event %s (%s) not billable: %s", event_id, envelope["type"], exc)
         return "skipped"
     session.flush()
-    logger.info("billed %s %s of project %s", envelope["type"], event_id, envelope["project"])
+    logger.debug("billed %s %s of project %s", envelope["type"], event_id, envelope["project"])
     return "applied"
 
 
