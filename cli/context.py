@@ -28,6 +28,10 @@ class Context:
 
     def project(self) -> str:
         """The project id of -p (a name or an id), else of `scs config set-project`."""
+        return str(self.project_record()["id"])
+
+    def project_record(self) -> dict[str, Any]:
+        """The project (id, name, department_id, ...) that `project()` names."""
         wanted = getattr(self.args, "project", None) or settings.load_config().get("project")
         if not wanted:
             raise CliError(
@@ -36,7 +40,7 @@ class Context:
                 "no project chosen: pass -p NAME or run `scs config set-project NAME`",
                 "project",
             )
-        return resolve_project(self.gateway, str(wanted))["id"]
+        return resolve_project(self.gateway, str(wanted))
 
     def namespace(self, required: bool = True) -> str | None:
         namespace = getattr(self.args, "namespace", None) or settings.load_config().get(

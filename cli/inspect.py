@@ -1,5 +1,7 @@
 """`scs get`, `describe` and `delete` for workloads, pods, services, claims, quota, projects
-and namespaces. Paths and shapes: gateway/routes/*.py (listed in cli/README.md)."""
+and namespaces; `get` and `describe` also for the kinds of cli/tenancy.py (users, departments,
+members), cli/nodes.py (nodes, gpus), config and rates. Paths and shapes: gateway/routes/*.py
+(listed in cli/README.md)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cli import nodes, reports, tenancy
 from cli.context import Context, resolve_project
-from cli.errors import EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE, CliError
+from cli.errors import EXIT_FORBIDDEN, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE, CliError
 from cli.render import details, show, structured
 from cli.resources import COLUMNS, KINDS
 
@@ -127,6 +130,44 @@ def _get_namespaces(ctx: Context) -> tuple[Any, list, str]:
     return answer, answer["items"], "namespaces"
 
 
+CONFIG_KINDS = {
+    **dict.fromkeys(("configmaps", "configmap", "cm"), "ConfigMap"),
+    **dict.fromkeys(("secrets", "secret"), "Secret"),
+}
+
+
+def _get_config(ctx: Context) -> tuple[Any, list, str]:
+    """ConfigMaps and Secrets of -n, else of every namespace of the project (admins may list
+    them). The table shows names and kinds only; Secret values stay masked by the API unless
+    --reveal (admins, with -o json|yaml)."""
+    reveal = bool(getattr(ctx.args, "reveal", False))
+    if reveal and ctx.output == "table":
+        raise CliError(EXIT_USAGE, "usage", "--reveal needs -o json or -o yaml", "reveal")
+    path = _project_path(ctx, "/config")
+    namespace = ctx.namespace(False)
+    if namespace:
+        namespaces = [namespace]
+    else:
+        try:
+            listed = ctx.gateway.get(_project_path(ctx, "/namespaces"))["items"]
+        except CliError as exc:
+            if exc.exit_code != EXIT_FORBIDDEN:
+                raise
+            raise CliError(
+                EXIT_USAGE,
+                "no_namespace",
+                "no namespace chosen: pass -n NAMESPACE (only admins may list the project's)",
+                "namespace",
+            ) from exc
+        namespaces = [ns["name"] for ns in listed]
+    params = {"kind": CONFIG_KINDS.get(ctx.args.kind), "reveal": "true" if reveal else None}
+    items = []
+    for name in namespaces:
+        items.extend(ctx.gateway.get(path, namespace=name, **params)["items"])
+    items = _named(items, ctx.args.name, "config")
+    return {"items": items}, items, "config"
+
+
 GETTERS: dict[str, Callable[[Context], tuple[Any, list, str]]] = {
     "workloads": _get_workloads,
     "pods": _get_pods,
@@ -135,6 +176,13 @@ GETTERS: dict[str, Callable[[Context], tuple[Any, list, str]]] = {
     "quota": _get_quota,
     "projects": _get_projects,
     "namespaces": _get_namespaces,
+    "users": tenancy.get_users,
+    "departments": tenancy.get_departments,
+    "members": tenancy.get_members,
+    "nodes": nodes.get_nodes,
+    "gpus": nodes.get_gpus,
+    "config": _get_config,
+    "rates": reports.get_rates,
 }
 
 
@@ -162,6 +210,10 @@ def describe(ctx: Context) -> int:
             answer["yaml"].rstrip() if ctx.output == "table" else structured(answer, ctx.output)
         )
         return 0
+    if kind == "users":
+        return tenancy.describe_user(ctx, _need_name(ctx, "describe", "user"))
+    if kind == "nodes":
+        return nodes.describe_node(ctx, _need_name(ctx, "describe", "node"))
     data, rows, _ = GETTERS[kind](ctx)
     if ctx.output != "table":
         ctx.print(structured(data, ctx.output))
@@ -197,9 +249,17 @@ def _describe_workload(ctx: Context) -> int:
 
 
 def create(ctx: Context) -> int:
-    """`scs create namespace NAME [--wait]`: a project namespace, ready once set up."""
-    if kind_of(ctx.args.kind) != "namespaces":
-        raise CliError(EXIT_USAGE, "usage", "only namespaces are created this way", "kind")
+    """`scs create namespace NAME [--wait]`: a project namespace, ready once set up;
+    `scs create department|project|user NAME ...`: cli/tenancy.py."""
+    kind = kind_of(ctx.args.kind)
+    if kind in tenancy.CREATORS:
+        if ctx.args.wait:
+            raise CliError(EXIT_USAGE, "usage", "--wait applies to namespaces only", "wait")
+        return tenancy.CREATORS[kind](ctx)
+    if kind != "namespaces":
+        known = ", ".join(["namespace", *sorted(k.rstrip("s") for k in tenancy.CREATORS)])
+        raise CliError(EXIT_USAGE, "usage", f"`scs create` makes one of: {known}", "kind")
+    tenancy.refuse_options(ctx, "namespace", ())
     path = _project_path(ctx, "/namespaces")
     answer = ctx.gateway.call("POST", path, {"name": ctx.args.name})
     logger.info("created namespace %s", ctx.args.name)

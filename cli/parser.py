@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from cli import account, inspect, reports, terminal, workloads
+from cli import account, inspect, nodes, reports, tenancy, terminal, workloads
 from cli.errors import EXIT_USAGE
 from cli.render import FORMATS
 
@@ -56,10 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("value", nargs="?")
 
     _resource_commands(add)
+    _admin_commands(add)
     _workload_commands(add)
     _report_commands(add)
     _exec_command(add)
     return parser
+
+
+KINDS_HELP = (
+    "workloads, pods, services, claims, quota, projects, namespaces, users, departments,"
+    " members, nodes, gpus, config (configmaps, secrets), rates"
+)
 
 
 def _resource_commands(add: Callable[..., Any]) -> None:
@@ -69,12 +76,13 @@ def _resource_commands(add: Callable[..., Any]) -> None:
         ("delete", inspect.delete, "delete a resource"),
     ):
         sub = add(name, handler, text)
-        sub.add_argument(
-            "kind", help="workloads, pods, services, claims, quota, projects, namespaces"
-        )
+        sub.add_argument("kind", help=KINDS_HELP)
         sub.add_argument("name", nargs="?")
         if name == "get":
             sub.add_argument("-w", "--workload", help="pods of this workload only")
+            sub.add_argument(
+                "--reveal", action="store_true", help="config: show Secret values (-o json|yaml)"
+            )
         if name == "delete":
             sub.add_argument(
                 "--kind",
@@ -87,10 +95,11 @@ def _resource_commands(add: Callable[..., Any]) -> None:
 
 
 def _workload_commands(add: Callable[..., Any]) -> None:
-    sub = add("create", inspect.create, "create a namespace of the project (admins)")
-    sub.add_argument("kind", help="namespace")
+    sub = add("create", inspect.create, "create a namespace, department, project or user")
+    sub.add_argument("kind", help="namespace, department, project, user")
     sub.add_argument("name")
     _wait_options(sub)
+    _tenancy_create_options(sub)
 
     sub = add("apply", workloads.apply, "create workloads from (multi-document) YAML")
     sub.add_argument("-f", "--file", required=True, help="YAML file, or - for stdin")
@@ -119,6 +128,62 @@ def _workload_commands(add: Callable[..., Any]) -> None:
     sub.add_argument("-c", "--container")
     sub.add_argument("--tail", type=int, help="last N lines")
     sub.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    sub.add_argument(
+        "--max-duration", type=_seconds, metavar="SECONDS", help="-f: stop after this long"
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _tenancy_create_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--description", help="department, project")
+    sub.add_argument("--department", help="project: its department (name or id)")
+    password = sub.add_mutually_exclusive_group()
+    password.add_argument("--password", help="user: else generated and printed once")
+    password.add_argument(
+        "--password-stdin", action="store_true", help="user: the first line of stdin"
+    )
+    sub.add_argument("--email", help="user")
+    sub.add_argument("--cloud-admin", action="store_true", help="user: a cloud admin")
+
+
+def _admin_commands(add: Callable[..., Any]) -> None:
+    """Tenancy (cli/tenancy.py), nodes (cli/nodes.py) and rates (cli/reports.py)."""
+    for name, handler, text in (
+        ("add", tenancy.add, "add a project member or a department admin"),
+        ("remove", tenancy.remove, "remove a project member or a department admin"),
+    ):
+        sub = add(name, handler, text)
+        sub.add_argument("kind", choices=("member", "department-admin"))
+        sub.add_argument("name", metavar="USER", help="username or id")
+        sub.add_argument("--department", help="department-admin: name or id")
+        if name == "add":
+            sub.add_argument("--role", choices=tenancy.ROLES, help="member: its role")
+        else:
+            sub.set_defaults(role=None)
+
+    sub = add("disable", tenancy.disable, "disable a user (cloud admin)")
+    sub.add_argument("kind", choices=("user",))
+    sub.add_argument("name", metavar="USER", help="username or id")
+
+    for name, handler, text in (
+        ("cordon", nodes.cordon, "schedule no new pod on a node (cloud admin)"),
+        ("uncordon", nodes.uncordon, "schedule pods on a node again (cloud admin)"),
+    ):
+        add(name, handler, text).add_argument("node")
+
+    sub = add("set-rates", reports.set_rates, "set billing rates (cloud admin)")
+    sub.add_argument(
+        "rates", nargs="+", metavar="METRIC=PRICE", help="cpu_core_seconds=0.00002 ..."
+    )
 
 
 def _exec_command(add: Callable[..., Any]) -> None:

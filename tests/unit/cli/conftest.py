@@ -22,12 +22,21 @@ from cli.__main__ import main
 
 
 @dataclass
+class Endless:
+    """A streamed text answer that sends `first`, then stays open and silent until the test
+    ends (as `logs -f` of a quiet pod does)."""
+
+    first: bytes
+
+
+@dataclass
 class Stub:
     """Canned answers: `answers[(method, path)] = (status, body)`; `requests` as received."""
 
     url: str = ""
     answers: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def on(self, method: str, path: str, status: int, body: Any) -> None:
         self.answers[(method, f"/api/v1{path}")] = (status, body)
@@ -52,6 +61,18 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                 (self.command, parts.path),
                 (404, {"code": "not_found", "message": "no such route", "details": {}}),
             )
+            if isinstance(body, Endless):  # chunked, as the gateway streams `logs -f`
+                self.protocol_version = "HTTP/1.1"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(body.first), body.first))
+                self.wfile.flush()
+                stub.released.wait(timeout=30)
+                self.wfile.write(b"0\r\n\r\n")
+                return
             # bytes are sent as they are (a streamed text/plain answer), anything else as JSON
             plain = isinstance(body, bytes)
             data = body if plain else json.dumps(body).encode()
@@ -74,9 +95,12 @@ def stub() -> Iterator[Stub]:
     state = Stub()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield state
+    state.released.set()
     server.shutdown()
     server.server_close()
 

@@ -1,0 +1,100 @@
+"""The cluster's machines: `scs get nodes`, `describe node`, `cordon`, `uncordon`, `get gpus`.
+
+Paths and shapes: gateway/routes/cluster.py (nodes: cloud admins only) and
+gateway/routes/gpu.py (the inventory by node for cloud admins; with -p, the project's view
+per model and architecture, without node names, for every member).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from cli.context import Context
+from cli.errors import EXIT_REFUSED, CliError
+from cli.render import details, show, structured
+from cli.resources import COLUMNS
+
+logger = logging.getLogger(__name__)
+
+NODE_FIELDS = (
+    "name",
+    "roles",
+    "architecture",
+    "ready",
+    "unschedulable",
+    "kata",
+    "gpu",
+    "capacity",
+    "allocatable",
+    "allocated",
+    "pod_count",
+    "labels",
+    "taints",
+)
+
+
+def get_nodes(ctx: Context) -> tuple[Any, list, str]:
+    if ctx.args.name:
+        node = ctx.gateway.get(f"/nodes/{ctx.args.name}")
+        return node, [node], "nodes"
+    answer = ctx.gateway.get("/nodes")
+    return answer, answer["items"], "nodes"
+
+
+def describe_node(ctx: Context, name: str) -> int:
+    node = ctx.gateway.get(f"/nodes/{name}")
+    if ctx.output != "table":
+        ctx.print(structured(node, ctx.output))
+        return 0
+    pairs = [(f.replace("_", " ").capitalize(), node.get(f)) for f in NODE_FIELDS]
+    info = node.get("node_info") or {}
+    pairs += [
+        ("Kubelet", info.get("kubeletVersion")),
+        ("OS image", info.get("osImage")),
+        ("Runtime", info.get("containerRuntimeVersion")),
+    ]
+    ctx.print(details(pairs))
+    conditions = node.get("conditions") or []
+    ctx.print("\nConditions:\n" + show(None, "table", conditions, COLUMNS["node_conditions"]))
+    pods = node.get("pods") or []
+    ctx.print("\nPods:\n" + show(None, "table", pods, COLUMNS["node_pods"]))
+    return 0
+
+
+def _cordon(ctx: Context, verb: str) -> int:
+    node = ctx.gateway.call("POST", f"/nodes/{ctx.args.node}/{verb}")
+    logger.info("%s node %s", verb, ctx.args.node)
+    if ctx.output != "table":
+        ctx.print(structured(node, ctx.output))
+    else:
+        ctx.print(f"node/{ctx.args.node} {verb}ed")
+    return 0
+
+
+def cordon(ctx: Context) -> int:
+    """New pods are no longer scheduled on the node; those running stay."""
+    return _cordon(ctx, "cordon")
+
+
+def uncordon(ctx: Context) -> int:
+    return _cordon(ctx, "uncordon")
+
+
+def get_gpus(ctx: Context) -> tuple[Any, list, str]:
+    """With -p: the project's view per model (NAME: a model); else every node's devices
+    (cloud admin; NAME: a node)."""
+    if getattr(ctx.args, "project", None):
+        answer = ctx.gateway.get(f"/projects/{ctx.project()}/gpus")
+        rows, field, columns = answer["models"], "model", "gpu_models"
+    else:
+        answer = ctx.gateway.get("/gpus")
+        rows, field, columns = answer["nodes"], "node", "gpus"
+    if ctx.args.name:
+        rows = [row for row in rows if row.get(field) == ctx.args.name]
+        if not rows:
+            raise CliError(
+                EXIT_REFUSED, f"gpu_{field}_not_found", f"no GPU {field} {ctx.args.name!r}", "name"
+            )
+        answer = {**answer, f"{field}s": rows}
+    return answer, rows, columns
