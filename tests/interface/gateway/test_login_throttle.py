@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import eventlet
 import pytest
 from nameko.testing.utils import find_free_port
 
@@ -99,6 +100,16 @@ def test_a_locked_name_refuses_even_the_right_password_until_the_lock_ends(
 
     reply = _login(client, user["username"], PASSWORD)
     assert reply.status == 201, reply.body
+
+
+def test_parallel_guesses_get_no_more_than_the_limit(client: Client, user: dict[str, Any]) -> None:
+    # Each attempt is counted before its password is checked, under the row's lock.
+    guesses = [f"guess-{n}" for n in range(4 * MAX_FAILURES)]
+    pool = eventlet.GreenPool(len(guesses))
+    replies = list(pool.imap(lambda guess: _login(client, user["username"], guess), guesses))
+
+    statuses = sorted(reply.status for reply in replies)
+    assert statuses == [401] * MAX_FAILURES + [429] * (len(guesses) - MAX_FAILURES)
 
 
 def test_an_unknown_name_is_locked_alike(client: Client) -> None:
