@@ -5,6 +5,8 @@ platform's back, an object removed with kubectl). One pass:
 - a workload whose object (or namespace) no longer exists is gone: its quota is released and
   `workload.deleted` (reason `reconciled`) is emitted with the record's removal;
 - rollout headroom (surge grants) of a rollout that completed is released;
+- a Job that finished (Complete or Failed) runs no more pods: its quota is released and
+  `workload.finished` is emitted (as Kubernetes' ResourceQuota stops counting ended pods);
 - a pod announced as started that no longer exists gets its `pod.stopped`.
 A cluster that does not answer ends the pass early and changes nothing.
 """
@@ -33,27 +35,36 @@ REASON = "reconciled"
 
 
 def reconcile(deps: Deps, pod_events: PodEvents) -> dict[str, int]:
-    """One pass; answers how many workloads were gone, surges settled, pods stopped."""
+    """One pass; answers how many workloads were gone, surges settled, Jobs finished and pods
+    stopped."""
     with deps.db.transaction() as session:
         rows = list(session.scalars(select(Workload)))
-    gone = settled = 0
+    gone = settled = finished = 0
     for row in rows:
         try:
             body = deps.cluster.get(row.kind, row.namespace, row.name)
         except ObjectNotFound:
             gone += forget_workload(deps, row)
             continue
-        if grants.surge_grants(row.quota_grants) and _rolled_out(body):
+        if row.kind == "Job" and row.quota_grants and _finished(body):
+            finished += release_finished_job(deps, row, body)
+        elif grants.surge_grants(row.quota_grants) and _rolled_out(body):
             settled += settle_surge(deps, row)
     stopped = _stop_vanished_pods(deps, pod_events)
-    if gone or settled or stopped:
+    if gone or settled or finished or stopped:
         logger.info(
-            "reconciled: %s workloads gone, %s surges settled, %s pods stopped",
+            "reconciled: %s workloads gone, %s surges settled, %s jobs finished, %s pods stopped",
             gone,
             settled,
+            finished,
             stopped,
         )
-    return {"workloads_gone": gone, "surges_settled": settled, "pods_stopped": stopped}
+    return {
+        "workloads_gone": gone,
+        "surges_settled": settled,
+        "jobs_finished": finished,
+        "pods_stopped": stopped,
+    }
 
 
 def forget_workload(deps: Deps, row: Workload) -> int:
@@ -88,6 +99,32 @@ def settle_surge(deps: Deps, row: Workload) -> int:
     grants.release_all(deps.quota, surge, SYSTEM_ACTOR)
     logger.info("released rollout headroom of %s %s/%s", row.kind, row.namespace, row.name)
     return 1 if surge else 0
+
+
+def release_finished_job(deps: Deps, row: Workload, body: dict[str, Any]) -> int:
+    """The Job ended: its pods' quota goes back to the project; the record stays (logs, YAML)
+    until the Job is deleted."""
+    status = rollout_status(body)
+    with deps.db.transaction() as session:
+        try:
+            current = records.find(session, row.project_id, row.namespace, row.name)
+        except WorkloadNotFound:
+            return 0
+        if current.id != row.id or not current.quota_grants:
+            return 0
+        held = list(current.quota_grants)
+        current.quota_grants = []
+        data = {k: status.get(k, 0) for k in ("succeeded", "failed")}
+        records.emit(
+            session, "workload.finished", current, SYSTEM_ACTOR, {"state": status["state"], **data}
+        )
+    grants.release_all(deps.quota, held, SYSTEM_ACTOR)
+    logger.info("job %s/%s %s; its quota is released", row.namespace, row.name, status["state"])
+    return 1
+
+
+def _finished(body: dict[str, Any]) -> bool:
+    return rollout_status(body)["state"] in ("complete", "failed")
 
 
 def _rolled_out(body: dict[str, Any]) -> bool:

@@ -27,6 +27,11 @@ def _reconcile(suite_config: dict[str, Any]) -> dict[str, int]:
         return rpc.workload.reconcile_cluster()  # type: ignore[no-any-return]
 
 
+def _cpu_used(api: Api) -> int:
+    """CPU used by the project; a resource nothing uses and nothing limits is not listed."""
+    return int(api.quota().get("cpu", {"used": 0})["used"])
+
+
 def _restarted_at(apps: k8s.AppsV1Api, namespace: str, name: str) -> str | None:
     annotations = apps.read_namespaced_deployment(name, namespace).spec.template.metadata
     return (annotations.annotations or {}).get("kubectl.kubernetes.io/restartedAt")
@@ -101,9 +106,9 @@ def test_reconcile_drops_a_workload_deleted_behind_the_platform(
     suite_config: dict[str, Any],
 ) -> None:
     api = Api(client, tenant, namespace, "ghost")
-    before = api.quota()["cpu"]["used"]
+    before = _cpu_used(api)
     api.create(replicas=2)
-    assert api.quota()["cpu"]["used"] == before + 2 * POD
+    assert _cpu_used(api) == before + 2 * POD
 
     apps.delete_namespaced_deployment("ghost", namespace, propagation_policy="Background")
     wait_until(
@@ -119,7 +124,7 @@ def test_reconcile_drops_a_workload_deleted_behind_the_platform(
     result = _reconcile(suite_config)
 
     assert result["workloads_gone"] == 1
-    assert api.quota()["cpu"]["used"] == before
+    assert _cpu_used(api) == before
     assert api.call("GET").status == 404
     deleted = events.wait_for(
         lambda e: e["type"] == "workload.deleted" and e["resource"]["name"] == "ghost"
@@ -159,7 +164,7 @@ def test_an_update_and_a_yaml_edit_need_room_for_their_surge_too(
 ) -> None:
     api = Api(client, tenant, namespace, "edited")
     api.create(replicas=4)  # maxSurge 25% of 4: one surge pod
-    used = api.quota()["cpu"]["used"]
+    used = _cpu_used(api)
     api.set_limits({"cpu": f"{used + POD - 1}m"})
     try:
         change = {"containers": [{"name": "edited", "image": "nginx:1.27"}]}
@@ -175,7 +180,7 @@ def test_an_update_and_a_yaml_edit_need_room_for_their_surge_too(
         assert refused.body["details"]["field"] == "spec.strategy.rollingUpdate.maxSurge"
         current = apps.read_namespaced_deployment("edited", namespace)
         assert current.spec.template.spec.containers[0].image == "nginx:1.25"
-        assert api.quota()["cpu"]["used"] == used
+        assert _cpu_used(api) == used
     finally:
         api.set_limits({"cpu": "1000"})
 
@@ -207,3 +212,33 @@ def test_a_statefulset_that_cannot_create_pods_is_reported_stuck_from_events(
         assert "exceeded quota" in rollout["message"]
     finally:
         core.delete_namespaced_resource_quota("no-pods", namespace)
+
+
+def test_a_finished_job_gives_its_quota_back(
+    client: Client,
+    tenant: dict,
+    namespace: str,
+    events: EventTap,
+    suite_config: dict[str, Any],
+) -> None:
+    api = Api(client, tenant, namespace, "one-shot")
+    before = _cpu_used(api)
+    job = {"kind": "Job", "command": ["sh", "-c", "true"], "parallelism": 2, "completions": 2}
+    record = api.create(**job)
+    assert record["quota_pods"] == 2
+    wait_until(
+        "the Job complete",
+        lambda: api.call("GET").body["rollout"]["state"] == "complete",
+        timeout=90,
+    )
+    assert _reconcile(suite_config)["jobs_finished"] == 1
+
+    assert _cpu_used(api) == before
+    assert api.call("GET").body["quota_pods"] == 0  # the record stays until it is deleted
+    finished = events.wait_for(
+        lambda e: e["type"] == "workload.finished" and e["resource"]["name"] == "one-shot"
+    )
+    assert finished["data"]["state"] == "complete" and finished["data"]["succeeded"] == 2
+    assert _reconcile(suite_config)["jobs_finished"] == 0
+    assert api.call("DELETE").status == 200
+    assert _cpu_used(api) == before

@@ -128,13 +128,13 @@ def test_a_replica_failure_marks_the_rollout_stuck_with_its_reason() -> None:
     assert "exceeded quota" in status["message"]
 
 
-def _row(name: str, grants_held: list[dict]) -> Workload:
+def _row(name: str, grants_held: list[dict], kind: str = "Deployment") -> Workload:
     now = datetime.now(UTC)
     return Workload(
         id=name,
         project_id="p1",
         namespace="ns",
-        kind="Deployment",
+        kind=kind,
         name=name,
         uid=None,
         replicas=2,
@@ -182,8 +182,12 @@ def test_reconcile_forgets_ghosts_settles_surges_and_stops_vanished_pods(workloa
     result = reconcile(deps, PodEvents(workload_db, cluster))  # type: ignore[arg-type]
     again = reconcile(deps, PodEvents(workload_db, cluster))  # type: ignore[arg-type]
 
-    assert result == {"workloads_gone": 1, "surges_settled": 1, "pods_stopped": 1}
-    assert again == {"workloads_gone": 0, "surges_settled": 0, "pods_stopped": 0}
+    assert result == {
+        "workloads_gone": 1, "surges_settled": 1, "jobs_finished": 0, "pods_stopped": 1
+    }  # fmt: skip
+    assert again == {
+        "workloads_gone": 0, "surges_settled": 0, "jobs_finished": 0, "pods_stopped": 0
+    }  # fmt: skip
     assert quota.held == {"live": 2}
     with workload_db.transaction() as session:
         names = [r.name for r in session.scalars(select(Workload))]
@@ -194,6 +198,49 @@ def test_reconcile_forgets_ghosts_settles_surges_and_stops_vanished_pods(workloa
     assert names == ["live"]
     assert ("workload.deleted", "reconciled") in events
     assert [t for t, _ in events].count("pod.stopped") == 1
+
+
+def _job(name: str, conditions: list[dict]) -> dict:
+    return {
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": "ns"},
+        "spec": {"parallelism": 2, "completions": 4},
+        "status": {"conditions": conditions, "succeeded": 4 if conditions else 1, "active": 0},
+    }
+
+
+def test_a_finished_job_gives_its_quota_back_once_and_keeps_its_record(workload_db: Any) -> None:
+    quota = LedgerQuota(pod_limit=10)
+    quota.held.update({"done": 2, "failed": 2, "running": 2})
+    with workload_db.transaction() as session:
+        for name in ("done", "failed", "running"):
+            session.add(_row(name, [{"key": name, "pods": 2}], kind="Job"))
+    complete = [{"type": "Complete", "status": "True"}]
+    failed = [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]
+    cluster = FakeCluster(
+        {
+            ("Job", "ns", "done"): _job("done", complete),
+            ("Job", "ns", "failed"): _job("failed", failed),
+            ("Job", "ns", "running"): _job("running", []),
+        },
+        pods=[],
+    )
+    deps = Deps(db=workload_db, cluster=cluster, quota=quota)  # type: ignore[arg-type]
+
+    first = reconcile(deps, PodEvents(workload_db, cluster))  # type: ignore[arg-type]
+    again = reconcile(deps, PodEvents(workload_db, cluster))  # type: ignore[arg-type]
+
+    assert (first["jobs_finished"], again["jobs_finished"]) == (2, 0)
+    assert quota.held == {"running": 2}  # the running Job still holds its pods
+    with workload_db.transaction() as session:
+        rows = {r.name: r.quota_grants for r in session.scalars(select(Workload))}
+        finished = [
+            (e.payload["resource"]["name"], e.payload["data"]["state"])
+            for e in session.scalars(select(OutboxEvent))
+            if e.event_type == "workload.finished"
+        ]
+    assert rows == {"done": [], "failed": [], "running": [{"key": "running", "pods": 2}]}
+    assert sorted(finished) == [("done", "complete"), ("failed", "failed")]
 
 
 def test_a_delete_racing_the_reconcile_pass_announces_the_deletion_once(
