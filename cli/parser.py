@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from cli import account, inspect, nodes, reports, tenancy, terminal, workloads
+from cli import account, demo, inspect, nodes, reports, tenancy, terminal, workloads
 from cli.errors import EXIT_USAGE
 from cli.render import FORMATS
 
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     _workload_commands(add)
     _report_commands(add)
     _exec_command(add)
+    _demo_command(add)
     return parser
 
 
@@ -211,3 +212,13 @@ def _report_commands(add: Callable[..., Any]) -> None:
     sub = add("usage", reports.usage, "the project's billed usage in a period")
     sub.add_argument("--since", help="ISO 8601 with a time zone")
     sub.add_argument("--until", help="ISO 8601 with a time zone")
+
+
+def _demo_command(add: Callable[..., Any]) -> None:
+    sub = add("demo", demo.run, "the first ten minutes: roles, examples, scaling, audit, bill")
+    sub.set_defaults(needs_login=False)  # it logs in as each of its roles
+    sub.add_argument("--admin-credentials", help="else SCS_ADMIN_PASSWORD, else make run's file")
+    sub.add_argument("--examples", help="folder of the example manifests (default: examples/)")
+    sub.add_argument("--tag", help="suffix of the demo's names (default: random)")
+    sub.add_argument("--timeout", type=float, default=240.0, help="seconds for each wait")
+    sub.add_argument("--cleanup", action="store_true", help="delete the namespace at the end")
