@@ -60,9 +60,7 @@ def logging_config(fmt: str = "text", level: str = "INFO") -> dict[str, Any]:
             }
         },
         "root": {"level": level, "handlers": ["console"]},
-        "loggers": {
-            name: {"level": "WARNING"} for name in ("kombu", "amqp", "pika", "urllib3")
-        },
+        "loggers": {name: {"level": "WARNING"} for name in ("kombu", "amqp", "pika", "urllib3")},
     }
 
 
