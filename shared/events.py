@@ -2,20 +2,25 @@
 
 A state change and its event are written in one transaction: the service adds an outbox row in
 the same session (`record_event`), and the relay (shared/outbox.py) publishes it afterwards with
-publisher confirms. Every event travels on the topic exchange `scs.events` with its type as the
-routing key, so any AMQP client can follow the bus, and nameko handlers subscribe with
-`@event_handler("scs", "<type>")`.
+publisher confirms; a relay in the same process is woken as soon as such a transaction commits
+(`on_outbox_commit`), so an event does not wait for the relay's next poll. Every event travels
+on the topic exchange `scs.events` with its type as the routing key, so any AMQP client can
+follow the bus, and nameko handlers subscribe with `@event_handler("scs", "<type>")`.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import JSON, DateTime, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, DateTime, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+logger = logging.getLogger(__name__)
 
 EVENT_EXCHANGE = "scs.events"
 # nameko's event handlers bind to "<source>.events"; the suite has one source, "scs".
@@ -91,8 +96,37 @@ class OutboxMixin:
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+# session.info key: the outbox tables this transaction wrote events to
+_WRITTEN = "scs.outbox_written"
+# outbox table -> callbacks of the relays waiting for its events (shared/outbox.py)
+_listeners: dict[type, list[Callable[[], None]]] = {}
+
+
 def record_event(session: Any, outbox_model: type, envelope: dict[str, Any]) -> None:
     """Add the event to the outbox in the caller's transaction."""
     session.add(
         outbox_model(event_id=envelope["id"], event_type=envelope["type"], payload=envelope)
     )
+    session.info.setdefault(_WRITTEN, set()).add(outbox_model)
+
+
+def on_outbox_commit(outbox_model: type, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` after each commit that recorded an event in `outbox_model`'s table;
+    answers the function that removes it."""
+    _listeners.setdefault(outbox_model, []).append(callback)
+    return lambda: _listeners.get(outbox_model, []).remove(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    for model in session.info.pop(_WRITTEN, ()):
+        for callback in list(_listeners.get(model, ())):
+            try:
+                callback()
+            except Exception:  # a relay that cannot be woken still polls; never fail a commit
+                logger.debug("waking the relay of %s failed", model, exc_info=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_written(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)

@@ -2,7 +2,9 @@
 
 Runs as a nameko dependency in every service that records events. It reads the service's
 `outbox` rows that are not yet published, oldest first, publishes each on `scs.events` with the
-broker's confirm, and only then marks the row published. A crash between the database commit
+broker's confirm, and only then marks the row published. It runs as soon as a transaction of
+this process that recorded an event commits (shared.events.on_outbox_commit), and otherwise
+every `POLL_SECONDS`, for events written by other processes. A crash between the database commit
 and the publish leaves the row unpublished, so the next relay run sends it: delivery is
 at-least-once and subscribers deduplicate on the event id.
 """
@@ -14,17 +16,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import eventlet
+from eventlet.queue import Empty, Full, LightQueue
 from kombu import Connection, Exchange, Producer
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select, text
 
 from shared.config import Settings, database_url
 from shared.db import Database
-from shared.events import EVENT_EXCHANGE
+from shared.events import EVENT_EXCHANGE, on_outbox_commit
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+# Without a wake-up (events committed by another process): how often the relay looks.
+POLL_SECONDS = 0.5
 # pg advisory lock held by the relay of a database's outbox for one transaction.
 RELAY_LOCK_KEY = 0x5C5_0B0
 
@@ -110,15 +115,38 @@ def relay_once(database: Database, outbox_model: Any, publisher: EventPublisher)
     return published
 
 
+class Doorbell:
+    """Wakes one waiting greenthread; rings while nobody waits are kept as one."""
+
+    def __init__(self) -> None:
+        self._queue: LightQueue = LightQueue(maxsize=1)
+
+    def ring(self) -> None:
+        try:
+            self._queue.put_nowait(None)
+        except Full:
+            pass  # already rung
+
+    def wait(self, timeout: float) -> bool:
+        """True when rung, False after `timeout` seconds."""
+        try:
+            self._queue.get(timeout=timeout)
+        except Empty:
+            return False
+        return True
+
+
 class OutboxRelay(DependencyProvider):
     """Background greenthread relaying one service's outbox to the bus."""
 
-    def __init__(self, service: str, outbox_model: Any, interval: float = 0.1) -> None:
+    def __init__(self, service: str, outbox_model: Any, interval: float = POLL_SECONDS) -> None:
         self.service = service
         self.outbox_model = outbox_model
         self.interval = interval
         self._running = False
         self._thread: Any = None
+        self._doorbell = Doorbell()
+        self._unsubscribe: Any = None
 
     def setup(self) -> None:
         url = self.container.config.get(f"{self.service.upper()}_DATABASE_URL") or database_url(
@@ -130,10 +158,14 @@ class OutboxRelay(DependencyProvider):
 
     def start(self) -> None:
         self._running = True
+        self._unsubscribe = on_outbox_commit(self.outbox_model, self._doorbell.ring)
         self._thread = self.container.spawn_managed_thread(self._run)
 
     def stop(self) -> None:
         self._running = False
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self._thread is not None:
             self._thread.kill()
         self.publisher.close()
@@ -153,7 +185,9 @@ class OutboxRelay(DependencyProvider):
             except Exception:
                 logger.exception("%s outbox relay failed; retrying", self.service)
                 backoff = min(backoff * 2, 5.0)
-            eventlet.sleep(backoff)
+                eventlet.sleep(backoff)  # a failing database or broker: no busy loop on rings
+                continue
+            self._doorbell.wait(backoff)
 
     def get_dependency(self, worker_ctx: Any) -> None:
         return None
