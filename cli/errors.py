@@ -71,6 +71,8 @@ def from_answer(status: int, body: Any) -> CliError:
         message = str(body.get("message") or "")
         if status >= 500 and isinstance(details, dict) and details.get("request_id"):
             message = f"{message} (request id {details['request_id']})"
+        if isinstance(details, dict) and details.get("retry_after_seconds") is not None:
+            message = f"{message} (retry after {details['retry_after_seconds']}s)"
         return CliError(
             exit_code_for_status(status), str(body["code"]), message, offending_field(details)
         )

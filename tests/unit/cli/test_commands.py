@@ -73,6 +73,22 @@ def test_stored_token_is_sent(scs: Any, stub: Any, project: Any) -> None:
     assert stub.requests[-1]["auth"] == "Bearer stored-1"
 
 
+def test_a_locked_login_says_when_to_retry(scs: Any, stub: Any, config_dir: Path) -> None:
+    locked = {
+        "code": "too_many_attempts",
+        "message": "too many failed logins for this username",
+        "details": {"field": "username", "retry_after_seconds": 42},
+    }
+    stub.on("POST", "/auth/login", 429, locked)
+    run = scs("login", "-u", "ana", "--password", "pw", token=None)
+    assert run.code == 1
+    assert run.err == (
+        "error: too_many_attempts: too many failed logins for this username "
+        "(retry after 42s) (field: username)\n"
+    )
+    assert not (config_dir / "credentials").exists()
+
+
 def test_wrong_password_exits_3(scs: Any, stub: Any) -> None:
     stub.on(
         "POST", "/auth/login", 401, {"code": "unauthenticated", "message": "bad", "details": {}}
