@@ -19,14 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nameko.testing.utils import find_free_port
 
-from runner.embedded import embedded_suite
 from shared.config import kubeconfig_path
-from tests.conftest import DatabaseFactory
 from tests.interface.cli.conftest import Scs
-from tests.interface.gateway.conftest import ADMIN, Client, amqp_vhost  # noqa: F401
-from tests.interface.pipeline.support import drop_databases
+from tests.interface.gateway.conftest import (  # noqa: F401
+    ADMIN,
+    Client,
+    amqp_vhost,
+    running_suite,
+    suite_config_of,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 INPUTS = Path(os.environ.get("SCS_SHARED_INPUTS", REPO.parent / "shared" / "inputs"))
@@ -34,10 +36,6 @@ SERVICES = [
     "auth", "quota", "workload", "config", "network", "storage", "gpu", "cluster", "audit",
     "billing", "gateway",
 ]  # fmt: skip
-DATABASES = (
-    "AUTH", "QUOTA", "WORKLOAD", "CONFIG", "NETWORK", "STORAGE", "GPU", "CLUSTER", "AUDIT",
-    "BILLING",
-)  # fmt: skip
 PASSWORD = "correct-horse-battery"
 
 
@@ -59,26 +57,14 @@ def suite_config(
     amqp_vhost: str,  # noqa: F811
     postgres_admin_url: str,  # noqa: F811
 ) -> Iterator[dict[str, Any]]:
-    databases = DatabaseFactory(postgres_admin_url)
-    config: dict[str, Any] = {
-        "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{amqp_vhost}",
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        "max_workers": 20,
-    }
-    config |= {f"{name}_DATABASE_URL": databases.create() for name in DATABASES}
-    try:
+    with suite_config_of(amqp_vhost, postgres_admin_url, SERVICES) as config:
         yield config
-    finally:
-        drop_databases(databases)
 
 
 @pytest.fixture(scope="module")
 def client(suite_config: dict[str, Any]) -> Iterator[Client]:
-    from services.auth.bootstrap import bootstrap_admin
-
-    with embedded_suite(SERVICES, suite_config):
-        bootstrap_admin(suite_config["AUTH_DATABASE_URL"], *ADMIN)
-        yield Client(f"http://{suite_config['WEB_SERVER_ADDRESS']}")
+    with running_suite(SERVICES, suite_config) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

@@ -23,14 +23,11 @@ from typing import Any
 import pytest
 from kombu import Connection, Exchange, Queue
 from kubernetes import client as k8s
-from nameko.testing.utils import find_free_port
 
-from runner.embedded import embedded_suite
-from tests.conftest import DatabaseFactory
 from tests.e2e.cluster.support import wait_until
 from tests.e2e.kube import cluster_client
 from tests.interface.gateway import conftest as gateway_suite
-from tests.interface.gateway.conftest import ADMIN, Client
+from tests.interface.gateway.conftest import Client, running_suite, suite_config_of
 
 # The gateway suite's fixtures, reused as they are (this module's `client` replaces theirs).
 amqp_vhost = gateway_suite.amqp_vhost
@@ -38,7 +35,6 @@ admin_token = gateway_suite.admin_token
 world = gateway_suite.world
 
 SERVICES = ["auth", "quota", "cluster", "config", "network", "workload", "audit", "gateway"]
-DATABASES = ("AUTH", "QUOTA", "CLUSTER", "CONFIG", "NETWORK", "WORKLOAD", "AUDIT")
 # Every setup service runs here, so a namespace is ready only once all three answered.
 SETUP_STEPS = "quota,network,workload"
 
@@ -59,18 +55,10 @@ def core(kube_api: k8s.ApiClient) -> k8s.CoreV1Api:
 def suite_config(
     kube_api: k8s.ApiClient, amqp_vhost: str, postgres_admin_url: str
 ) -> Iterator[dict[str, Any]]:
-    databases = DatabaseFactory(postgres_admin_url)
-    config = {
-        "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{amqp_vhost}",
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        "NAMESPACE_SETUP_STEPS": SETUP_STEPS,
-        "max_workers": 20,
-    }
-    config |= {f"{name}_DATABASE_URL": databases.create() for name in DATABASES}
-    try:
+    with suite_config_of(
+        amqp_vhost, postgres_admin_url, SERVICES, NAMESPACE_SETUP_STEPS=SETUP_STEPS
+    ) as config:
         yield config
-    finally:
-        databases.drop_all()
 
 
 @pytest.fixture(scope="module")
@@ -118,11 +106,8 @@ def logs() -> Iterator[Captured]:
 
 @pytest.fixture(scope="module")
 def client(suite_config: dict[str, Any], bus: Queue, logs: Captured) -> Iterator[Client]:
-    from services.auth.bootstrap import bootstrap_admin
-
-    with embedded_suite(SERVICES, suite_config):
-        bootstrap_admin(suite_config["AUTH_DATABASE_URL"], *ADMIN)
-        yield Client(f"http://{suite_config['WEB_SERVER_ADDRESS']}")
+    with running_suite(SERVICES, suite_config) as client:
+        yield client
 
 
 def wait_for_service_account(core: k8s.CoreV1Api, name: str) -> None:

@@ -19,19 +19,19 @@ from typing import Any
 import pytest
 from kombu import Connection, Exchange, Queue
 from kubernetes import client as k8s
-from nameko.testing.utils import find_free_port
 
-from runner.embedded import embedded_suite
-from tests.conftest import DatabaseFactory
 from tests.e2e.cluster.support import wait_until
 from tests.e2e.kube import cluster_client
 from tests.interface.gateway import conftest as gateway_suite
-from tests.interface.gateway.conftest import ADMIN, Client
+from tests.interface.gateway.conftest import Client, running_suite, suite_config_of
 
 # The gateway suite's fixtures, reused as they are (this module's `client` replaces theirs).
 amqp_vhost = gateway_suite.amqp_vhost
 admin_token = gateway_suite.admin_token
 world = gateway_suite.world
+
+
+SERVICES = ["auth", "quota", "gpu", "gateway"]
 
 
 @pytest.fixture(scope="module")
@@ -50,19 +50,8 @@ def core(kube_api: k8s.ApiClient) -> k8s.CoreV1Api:
 def suite_config(
     kube_api: k8s.ApiClient, amqp_vhost: str, postgres_admin_url: str
 ) -> Iterator[dict[str, Any]]:
-    databases = DatabaseFactory(postgres_admin_url)
-    config = {
-        "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{amqp_vhost}",
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        "AUTH_DATABASE_URL": databases.create(),
-        "QUOTA_DATABASE_URL": databases.create(),
-        "GPU_DATABASE_URL": databases.create(),
-        "max_workers": 20,
-    }
-    try:
+    with suite_config_of(amqp_vhost, postgres_admin_url, SERVICES) as config:
         yield config
-    finally:
-        databases.drop_all()
 
 
 @pytest.fixture(scope="module")
@@ -77,11 +66,8 @@ def gpu_events(suite_config: dict[str, Any]) -> Iterator[Queue]:
 
 @pytest.fixture(scope="module")
 def client(suite_config: dict[str, Any], gpu_events: Queue) -> Iterator[Client]:
-    from services.auth.bootstrap import bootstrap_admin
-
-    with embedded_suite(["auth", "quota", "gpu", "gateway"], suite_config):
-        bootstrap_admin(suite_config["AUTH_DATABASE_URL"], *ADMIN)
-        yield Client(f"http://{suite_config['WEB_SERVER_ADDRESS']}")
+    with running_suite(SERVICES, suite_config) as client:
+        yield client
 
 
 @pytest.fixture

@@ -16,13 +16,10 @@ from typing import Any
 
 import pytest
 from kubernetes import client as k8s
-from nameko.testing.utils import find_free_port
 
-from runner.embedded import embedded_suite
-from tests.conftest import DatabaseFactory
 from tests.e2e.workload.conftest import INPUTS, wait_until
 from tests.e2e.workload.test_create import create
-from tests.interface.gateway.conftest import ADMIN, Client
+from tests.interface.gateway.conftest import Client, running_suite, suite_config_of
 
 SUITE = ["auth", "quota", "gpu", "workload", "network", "storage", "config", "gateway"]
 RUN = uuid.uuid4().hex[:10]
@@ -33,31 +30,24 @@ POOL = "198.51.100.40-198.51.100.47"
 def suite_config(
     amqp_vhost: str, postgres_admin_url: str, tmp_path_factory: Any
 ) -> Iterator[dict[str, Any]]:
-    databases = DatabaseFactory(postgres_admin_url)
     selector = f"scs.io/managed=true,scs-test-run={RUN}"
-    config = {
-        "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{amqp_vhost}",
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        **{f"{name.upper()}_DATABASE_URL": databases.create() for name in SUITE[:-1]},
-        "LB_POOL": POOL,
-        "NETWORK_NAMESPACE_SELECTOR": selector,
-        "STORAGE_NAMESPACE_SELECTOR": selector,
-        "STORAGE_VOLUME_DIR": str(tmp_path_factory.mktemp("volumes")),
-        "max_workers": 30,
-    }
-    try:
+    with suite_config_of(
+        amqp_vhost,
+        postgres_admin_url,
+        SUITE,
+        LB_POOL=POOL,
+        NETWORK_NAMESPACE_SELECTOR=selector,
+        STORAGE_NAMESPACE_SELECTOR=selector,
+        STORAGE_VOLUME_DIR=str(tmp_path_factory.mktemp("volumes")),
+        max_workers=30,
+    ) as config:
         yield config
-    finally:
-        databases.drop_all()
 
 
 @pytest.fixture(scope="module")
 def client(api_client: k8s.ApiClient, suite_config: dict[str, Any]) -> Iterator[Client]:
-    from services.auth.bootstrap import bootstrap_admin
-
-    with embedded_suite(SUITE, suite_config):
-        bootstrap_admin(suite_config["AUTH_DATABASE_URL"], *ADMIN)
-        yield Client(f"http://{suite_config['WEB_SERVER_ADDRESS']}")
+    with running_suite(SUITE, suite_config) as client:
+        yield client
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from nameko.testing.utils import find_free_port
 
 from runner.embedded import embedded_suite
 from tests.conftest import DatabaseFactory, require_server
+from tests.interface.pipeline.support import drop_databases
 
 MANAGEMENT = "http://127.0.0.1:15672/api"
 ADMIN = ("admin", "admin-password-1")
@@ -96,29 +98,53 @@ def amqp_vhost() -> Iterator[str]:
     requests.delete(f"{MANAGEMENT}/vhosts/{vhost}", auth=auth, timeout=10)
 
 
-@pytest.fixture(scope="module")
-def suite_config(amqp_vhost: str, postgres_admin_url: str) -> Iterator[dict[str, Any]]:
+@contextmanager
+def suite_config_of(
+    amqp_vhost: str, postgres_admin_url: str, services: Iterable[str], **extra: Any
+) -> Iterator[dict[str, Any]]:
+    """The nameko config of an in-process suite: the vhost, a free gateway port and a fresh
+    PostgreSQL database for each of `services` that has one (all but the gateway), dropped
+    at the end; `extra` adds or overrides keys."""
     databases = DatabaseFactory(postgres_admin_url)
-    config = {
+    config: dict[str, Any] = {
         "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{amqp_vhost}",
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        "AUTH_DATABASE_URL": databases.create(),
-        "QUOTA_DATABASE_URL": databases.create(),
         "max_workers": 20,
     }
     try:
+        for service in services:
+            if service != "gateway":
+                config[f"{service.upper()}_DATABASE_URL"] = databases.create()
+        config |= extra
         yield config
     finally:
-        databases.drop_all()
+        drop_databases(databases)
+
+
+@contextmanager
+def running_suite(services: list[str], config: dict[str, Any]) -> Iterator[Client]:
+    """`services` running in this process, the first cloud admin (ADMIN) bootstrapped, and a
+    client of their gateway."""
+    from services.auth.bootstrap import bootstrap_admin
+
+    with embedded_suite(services, config):
+        bootstrap_admin(config["AUTH_DATABASE_URL"], *ADMIN)
+        yield Client(f"http://{config['WEB_SERVER_ADDRESS']}")
+
+
+SERVICES = ["auth", "quota", "gateway"]
+
+
+@pytest.fixture(scope="module")
+def suite_config(amqp_vhost: str, postgres_admin_url: str) -> Iterator[dict[str, Any]]:
+    with suite_config_of(amqp_vhost, postgres_admin_url, SERVICES) as config:
+        yield config
 
 
 @pytest.fixture(scope="module")
 def client(suite_config: dict[str, Any]) -> Iterator[Client]:
-    from services.auth.bootstrap import bootstrap_admin
-
-    with embedded_suite(["auth", "quota", "gateway"], suite_config):
-        bootstrap_admin(suite_config["AUTH_DATABASE_URL"], *ADMIN)
-        yield Client(f"http://{suite_config['WEB_SERVER_ADDRESS']}")
+    with running_suite(SERVICES, suite_config) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,9 @@ from typing import Any
 
 import eventlet
 import pytest
-from nameko.testing.utils import find_free_port
 
-from runner.embedded import embedded_suite
-from tests.conftest import DatabaseFactory
-from tests.interface.gateway.conftest import ADMIN, Client, Reply
-from tests.interface.pipeline.support import drop_databases, wait_until
+from tests.interface.gateway.conftest import Client, Reply, running_suite, suite_config_of
+from tests.interface.pipeline.support import wait_until
 
 pytestmark = pytest.mark.interface
 
@@ -31,30 +28,21 @@ LOCK_SECONDS = 2
 
 @pytest.fixture(scope="module")
 def suite_config(amqp_vhost: str, postgres_admin_url: str) -> Iterator[dict[str, Any]]:
-    databases = DatabaseFactory(postgres_admin_url)
-    config = {
-        "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{amqp_vhost}",
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        "AUTH_DATABASE_URL": databases.create(),
-        "AUDIT_DATABASE_URL": databases.create(),
-        "LOGIN_MAX_FAILURES": MAX_FAILURES,
-        "LOGIN_LOCK_SECONDS": LOCK_SECONDS,
-        "LOGIN_MAX_LOCK_SECONDS": 2 * LOCK_SECONDS,
-        "max_workers": 20,
-    }
-    try:
+    with suite_config_of(
+        amqp_vhost,
+        postgres_admin_url,
+        ["auth", "audit", "gateway"],
+        LOGIN_MAX_FAILURES=MAX_FAILURES,
+        LOGIN_LOCK_SECONDS=LOCK_SECONDS,
+        LOGIN_MAX_LOCK_SECONDS=2 * LOCK_SECONDS,
+    ) as config:
         yield config
-    finally:
-        drop_databases(databases)
 
 
 @pytest.fixture(scope="module")
 def client(suite_config: dict[str, Any]) -> Iterator[Client]:
-    from services.auth.bootstrap import bootstrap_admin
-
-    with embedded_suite(["auth", "audit", "gateway"], suite_config):
-        bootstrap_admin(suite_config["AUTH_DATABASE_URL"], *ADMIN)
-        yield Client(f"http://{suite_config['WEB_SERVER_ADDRESS']}")
+    with running_suite(["auth", "audit", "gateway"], suite_config) as client:
+        yield client
 
 
 @pytest.fixture

@@ -19,13 +19,11 @@ import eventlet
 import pytest
 from nameko.containers import ServiceContainer
 from nameko.rpc import rpc
-from nameko.testing.utils import find_free_port
 
 from runner.embedded import embedded_suite
 from services.workload import terminal
 from shared.errors import NotFound, ScsError
-from tests.conftest import DatabaseFactory
-from tests.interface.gateway.conftest import ADMIN, Client, amqp_vhost  # noqa: F401
+from tests.interface.gateway.conftest import ADMIN, Client, amqp_vhost, suite_config_of  # noqa: F401
 
 pytestmark = pytest.mark.interface
 
@@ -80,19 +78,10 @@ class FakeExecWorkload:
 
 @pytest.fixture(scope="module")
 def suite_config(amqp_vhost: str, postgres_admin_url: str) -> Iterator[dict[str, Any]]:  # noqa: F811
-    databases = DatabaseFactory(postgres_admin_url)
-    config = {
-        "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{amqp_vhost}",
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        "AUTH_DATABASE_URL": databases.create(),
-        "QUOTA_DATABASE_URL": databases.create(),
-        "AUDIT_DATABASE_URL": databases.create(),
-        "max_workers": 20,
-    }
-    try:
+    with suite_config_of(
+        amqp_vhost, postgres_admin_url, ["auth", "quota", "audit", "gateway"]
+    ) as config:
         yield config
-    finally:
-        databases.drop_all()
 
 
 @pytest.fixture(scope="module")

@@ -13,39 +13,30 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from nameko.testing.utils import find_free_port
 
-from runner.embedded import embedded_suite
-from tests.conftest import DatabaseFactory
-from tests.interface.gateway.conftest import ADMIN, Client, amqp_vhost  # noqa: F401
+from tests.interface.gateway.conftest import (  # noqa: F401
+    ADMIN,
+    Client,
+    amqp_vhost,
+    running_suite,
+    suite_config_of,
+)
 
 pytestmark = pytest.mark.interface
 
 
 @pytest.fixture(scope="module")
 def suite_config(amqp_vhost: str, postgres_admin_url: str) -> Iterator[dict[str, Any]]:  # noqa: F811
-    databases = DatabaseFactory(postgres_admin_url)
-    config = {
-        "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{amqp_vhost}",
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        "AUTH_DATABASE_URL": databases.create(),
-        "QUOTA_DATABASE_URL": databases.create(),
-        "WORKLOAD_DATABASE_URL": databases.create(),
-        "max_workers": 20,
-    }
-    try:
+    with suite_config_of(
+        amqp_vhost, postgres_admin_url, ["auth", "quota", "workload", "gateway"]
+    ) as config:
         yield config
-    finally:
-        databases.drop_all()
 
 
 @pytest.fixture(scope="module")
 def client(suite_config: dict[str, Any]) -> Iterator[Client]:
-    from services.auth.bootstrap import bootstrap_admin
-
-    with embedded_suite(["auth", "quota", "workload", "gateway"], suite_config):
-        bootstrap_admin(suite_config["AUTH_DATABASE_URL"], *ADMIN)
-        yield Client(f"http://{suite_config['WEB_SERVER_ADDRESS']}")
+    with running_suite(["auth", "quota", "workload", "gateway"], suite_config) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
