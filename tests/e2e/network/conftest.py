@@ -13,18 +13,16 @@ kubeconfig; under CI (CI=true) that is a failure instead.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from kombu import Connection, Exchange, Queue
 from kubernetes import client as k8s
 
+from tests.e2e.cluster.support import load_input, wait_until  # noqa: F401 - re-exported
 from tests.e2e.kube import cluster_client
 from tests.interface.network.conftest import (  # noqa: F401 - fixtures reused by name
     POOL,
@@ -36,29 +34,6 @@ from tests.interface.network.conftest import (  # noqa: F401 - fixtures reused b
     suite_config,
     world,
 )
-
-REPO = Path(__file__).resolve().parents[3]
-SHARED_INPUTS = Path(os.environ.get("SCS_SHARED_INPUTS", REPO.parent / "shared" / "inputs"))
-
-
-def wait_until(
-    what: str, check: Callable[[], Any], timeout: float = 30, interval: float = 0.2
-) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
-def load_input(name: str) -> list[dict[str, Any]]:
-    path = SHARED_INPUTS / name
-    if not path.is_file():
-        pytest.fail(f"shared input manifest {path} is missing")
-    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from kombu import Connection, Consumer, Queue
 from kubernetes import client as k8s
 from nameko.testing.utils import find_free_port
@@ -28,30 +27,13 @@ from nameko.testing.utils import find_free_port
 from runner.embedded import embedded_suite
 from shared.outbox import event_exchange
 from tests.conftest import DatabaseFactory
+from tests.e2e.cluster.support import load_input, wait_until  # noqa: F401 - re-exported
 from tests.e2e.kube import cluster_client
 from tests.interface.gateway.conftest import ADMIN, Client, amqp_vhost  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[3]
 INPUTS = Path(os.environ.get("SCS_SHARED_INPUTS", REPO.parent / "shared" / "inputs"))
 SUITE = ["auth", "quota", "gpu", "audit", "workload", "gateway"]
-
-
-def wait_until(what: str, check: Callable[[], Any], timeout: float = 60, step: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(step)
-
-
-def load_input(name: str) -> list[dict[str, Any]]:
-    path = INPUTS / name
-    if not path.is_file():
-        pytest.fail(f"shared input manifest {path} is missing")
-    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
 
 
 @pytest.fixture(scope="session")

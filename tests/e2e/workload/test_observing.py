@@ -58,6 +58,6 @@ def test_metrics_per_pod_and_per_workload(client: Client, tenant: dict, namespac
         answer = api.call("GET", "/metrics").body
         return answer if len(answer["pods"]) == 2 else None
 
-    metrics = wait_until("metrics of both pods", measured, timeout=90, step=2)
+    metrics = wait_until("metrics of both pods", measured, timeout=90, interval=2)
     assert all(pod["cpu_millicores"] == 150 for pod in metrics["pods"])
     assert metrics["cpu_millicores"] == 300
