@@ -19,6 +19,7 @@ Errors at any step become `{code, message, details}` through gateway/errors.py. 
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import logging
@@ -203,8 +204,35 @@ def _check_text(text: str) -> None:
         raise _malformed("the body holds a string that is not valid Unicode") from exc
 
 
+# Browsers cannot set headers on a WebSocket: as Kubernetes does, the token may come as one of
+# the offered subprotocols, `base64url.bearer.authorization.scs.io.<token, base64url>`, next to
+# the terminal's own (gateway/terminal.py); the answer names only the terminal's.
+TOKEN_PROTOCOL_PREFIX = "base64url.bearer.authorization.scs.io."
+
+
+def _protocol_token(request: Request) -> str | None:
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        return None
+    for offered in request.headers.get("Sec-WebSocket-Protocol", "").split(","):
+        encoded = offered.strip()
+        if not encoded.startswith(TOKEN_PROTOCOL_PREFIX):
+            continue
+        encoded = encoded[len(TOKEN_PROTOCOL_PREFIX) :]
+        try:
+            token = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise Unauthenticated(
+                "the token subprotocol is not base64url text",
+                {"header": "Sec-WebSocket-Protocol"},
+            ) from exc
+        return token.strip() or None
+    return None
+
+
 def _bearer_token(request: Request) -> str:
     header = request.headers.get("Authorization", "")
+    if not header and (token := _protocol_token(request)):
+        return token
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("a bearer token is required", {"header": "Authorization"})

@@ -30,6 +30,8 @@ from shared.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 
+TERMINAL_PROTOCOL = "terminal.scs.io"
+
 GRACE_SECONDS = 10
 QUEUE_EXPIRES_MS = 60_000
 
@@ -128,6 +130,8 @@ class WebSocketResponse(Response):
     def __init__(self, handler: Callable[[Any], None]) -> None:
         super().__init__(status=101)
         self._wsgi = WebSocketWSGI(handler)
+        # answered when offered (a browser sends it with the token subprotocol, gateway/api.py)
+        self._wsgi.supported_protocols = [TERMINAL_PROTOCOL]
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self._wsgi(environ, start_response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -124,3 +125,33 @@ def test_a_plain_http_request_is_refused(client: Client, tenant: dict) -> None:
         timeout=10,
     )
     assert reply.status_code == 400 and reply.json()["details"]["header"] == "Upgrade"
+
+
+def _token_protocol(token: str) -> str:
+    encoded = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+    return f"base64url.bearer.authorization.scs.io.{encoded}"
+
+
+def test_a_browser_passes_the_token_as_a_subprotocol(client: Client, tenant: dict) -> None:
+    # Browsers cannot set Authorization on a WebSocket; they offer the token as a subprotocol
+    # next to the terminal's own, and the answer names only the terminal's.
+    ws = websocket.create_connection(
+        _url(client, tenant),
+        subprotocols=["terminal.scs.io", _token_protocol(tenant["token"])],
+        timeout=10,
+    )
+    try:
+        assert ws.getsubprotocol() == "terminal.scs.io"
+        assert json.loads(ws.recv())["command"] == ["sh"]
+        assert _read_until(ws, "$ ") == "$ "
+    finally:
+        ws.close()
+
+    for protocols, status in (
+        (["terminal.scs.io", _token_protocol("not-a-token")], 401),
+        (["terminal.scs.io", "base64url.bearer.authorization.scs.io.%%%"], 401),
+        (["terminal.scs.io", _token_protocol(tenant["outsider"])], 403),
+    ):
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(_url(client, tenant), subprotocols=protocols, timeout=10)
+        assert refused.value.status_code == status, protocols
