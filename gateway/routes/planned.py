@@ -16,9 +16,8 @@ from shared.errors import NotImplementedYet
 P = "/api/v1/projects/<project_id>"
 
 # (area, action, method, path)
-PLANNED_ROUTES: tuple[tuple[str, str, str, str], ...] = (
-    ("workloads", "network_settings", "PUT", f"{P}/workloads/<name>/network"),
-)
+# Empty since the last planned route (workloads.network_settings) landed.
+PLANNED_ROUTES: tuple[tuple[str, str, str, str], ...] = ()
 
 
 class PlannedRoutes:

@@ -4,7 +4,8 @@ Every route names the namespace: in the body when creating, in the query string 
 (`?namespace=vision-dev`). Workload names are unique per namespace across the five kinds.
 `GET .../pods/<name>/logs?follow=true` streams the log (gateway/log_stream.py) and
 `GET .../pods/<name>/exec` is the terminal over a WebSocket (gateway/terminal.py).
-Per-workload network settings are still a planned route (gateway/routes/planned.py).
+`PUT .../workloads/<name>/network` sets the workload's Service and Ingress (the workload service
+asks the network service, which owns them).
 """
 
 from __future__ import annotations
@@ -86,6 +87,15 @@ class WorkloadPolicySchema(StrictSchema):
 
     class Meta:
         unknown = "include"
+
+
+class WorkloadNetworkSchema(StrictSchema):
+    """{"service": {"type", "ports": [{"name", "port", "target_port", "protocol"}]} | null,
+    "ingress": {"host", "path", "path_type", "port"} | null}; checked field by field by the
+    workload service (NetworkSettingsSchema), which names each field by its path."""
+
+    service = fields.Dict(required=True, allow_none=True)
+    ingress = fields.Dict(load_default=None, allow_none=True)
 
 
 class PodLogQuerySchema(WorkloadNamespaceQuerySchema):
@@ -270,6 +280,29 @@ class WorkloadRoutes:
     )
     def set_scheduling(self, call: ApiCall) -> Any:
         return self.workload.set_scheduling(*self._target(call), call.body, actor=call.user_id)
+
+    @_route(
+        "GET",
+        f"{W}/network",
+        "view",
+        "Network settings: the workload's Service (cluster IP, load balancer) and Ingress",
+        query=WorkloadNamespaceQuerySchema(),
+    )
+    def get_network_settings(self, call: ApiCall) -> Any:
+        return self.workload.get_network_settings(*self._target(call))
+
+    @_route(
+        "PUT",
+        f"{W}/network",
+        "network_settings",
+        "Network settings: exposed ports, Service type (or none) and an optional Ingress",
+        body=WorkloadNetworkSchema(),
+        query=WorkloadNamespaceQuerySchema(),
+    )
+    def set_network_settings(self, call: ApiCall) -> Any:
+        return self.workload.set_network_settings(
+            *self._target(call), call.body, actor=call.user_id
+        )
 
     @_route(
         "POST",

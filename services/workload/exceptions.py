@@ -142,3 +142,23 @@ class GpuPlacementRefused(WorkloadError, Unprocessable):
     """The gpu service found no supported GPU for the request (its reason in details)."""
 
     code = "gpu_placement_refused"
+
+
+@registered
+class TargetPortNotDeclared(WorkloadError, Unprocessable):
+    """A Service port targets a port no container of the workload declares.
+
+    details: {"field": "service.ports[0].target_port", "target_port", "protocol", "declared"}.
+    """
+
+    code = "target_port_not_declared"
+
+
+@registered
+class NetworkNameTaken(WorkloadError, Conflict):
+    """A Service or Ingress named after the workload exists and is not the workload's own.
+
+    details: {"field": "service" or "ingress", "kind", "namespace", "name"}.
+    """
+
+    code = "network_object_exists"

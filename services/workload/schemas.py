@@ -6,11 +6,14 @@ boundary (RPC is a public contract too) and answers ValidationFailed naming each
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from services.workload.manifests import WORKLOAD_KINDS
+from shared.errors import ValidationFailed
 from shared.schemas import StrictSchema, load
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
@@ -147,6 +150,162 @@ class AutoscalingSchema(StrictSchema):
             raise ValidationError("name a cpu or memory target", "cpu_utilization")
 
 
+# -- network settings (network_settings.py) ------------------------------------------------
+
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "None")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+# A container port's name (Kubernetes' IANA_SVC_NAME): at most 15 characters, a letter among
+# them, no leading, trailing or doubled '-'.
+PORT_NAME = re.compile(r"^(?=.*[a-z])(?!-)(?!.*--)[-a-z0-9]{1,15}(?<!-)$")
+HOST_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+INGRESS_PATH = r"^/[-A-Za-z0-9._~%!$&'()*+,;=:@/]*$"
+
+
+def Port(**kwargs: Any) -> fields.Integer:  # noqa: N802
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=65535), **kwargs)
+
+
+class PortReference(fields.Field):
+    """A container port by number (1-65535) or by name (as the container names it)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int | str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if 1 <= value <= 65535:
+                return value
+            raise ValidationError("a port number is 1-65535")
+        if isinstance(value, str) and PORT_NAME.match(value):
+            return value
+        raise ValidationError(
+            "a port number (1-65535) or a container port's name (at most 15 characters: "
+            "a-z, 0-9 and '-', with a letter)"
+        )
+
+
+def _check_host(value: str) -> None:
+    if len(value) > 253 or not all(HOST_LABEL.match(label) for label in value.split(".")):
+        raise ValidationError(
+            "a DNS name: lowercase labels of a-z, 0-9 and '-' separated by dots (no wildcard)"
+        )
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return
+    raise ValidationError("a DNS name, not an IP address")
+
+
+class ServicePortSchema(StrictSchema):
+    name = Name(load_default=None)
+    port = Port(required=True)
+    # the port the pods listen on; the Service's port when absent
+    target_port = PortReference(load_default=None)
+    protocol = fields.String(load_default="TCP", validate=validate.OneOf(PROTOCOLS))
+
+
+class ServiceSettingsSchema(StrictSchema):
+    type = fields.String(load_default="ClusterIP", validate=validate.OneOf(SERVICE_TYPES))
+    ports = fields.List(
+        fields.Nested(ServicePortSchema), load_default=list, validate=validate.Length(max=100)
+    )
+
+    @validates_schema
+    def _ports(self, data: dict[str, Any], **_: Any) -> None:
+        ports = data.get("ports") or []
+        if data.get("type") == "None":
+            if ports:
+                raise ValidationError("a Service of type None has no ports", "ports")
+            return
+        if not ports:
+            raise ValidationError("name at least one port", "ports")
+        errors: dict[int, dict[str, list[str]]] = {}
+        names: set[str] = set()
+        numbers: set[tuple[int, str]] = set()
+        for i, port in enumerate(ports):
+            name, number = port.get("name"), (port["port"], port["protocol"])
+            if name is None and len(ports) > 1:
+                errors[i] = {"name": ["required when the Service has several ports"]}
+            elif name is not None and name in names:
+                errors[i] = {"name": [f"{name} is named twice"]}
+            elif number in numbers:
+                errors[i] = {"port": [f"{number[0]}/{number[1]} is listed twice"]}
+            names.add(name or "")
+            numbers.add(number)
+        if errors:
+            raise ValidationError({"ports": errors})  # type: ignore[dict-item]
+
+    @post_load
+    def _default_targets(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        for port in data["ports"]:
+            if port["target_port"] is None:
+                port["target_port"] = port["port"]
+        return data
+
+
+class IngressSettingsSchema(StrictSchema):
+    host = fields.String(required=True, validate=_check_host)
+    path = fields.String(
+        load_default="/",
+        validate=[
+            validate.Length(max=1024),
+            validate.Regexp(INGRESS_PATH, error="an absolute URL path such as /shop"),
+        ],
+    )
+    path_type = fields.String(load_default="Prefix", validate=validate.OneOf(["Prefix", "Exact"]))
+    # the Service's port the Ingress sends to; may be left out when the Service has one port
+    port = Port(load_default=None)
+
+
+class NetworkSettingsSchema(StrictSchema):
+    """A workload's whole network settings: `service` null (or type None) removes the Service;
+    `ingress` null or absent removes the Ingress."""
+
+    service = fields.Nested(ServiceSettingsSchema, required=True, allow_none=True)
+    ingress = fields.Nested(IngressSettingsSchema, load_default=None, allow_none=True)
+
+    @validates_schema
+    def _ingress_needs_a_service(self, data: dict[str, Any], **_: Any) -> None:
+        ingress, service = data.get("ingress"), data.get("service")
+        if ingress is None:
+            return
+        if service is None or service["type"] == "None":
+            raise ValidationError("an Ingress sends to the workload's Service: set one", "ingress")
+        tcp = [p["port"] for p in service["ports"] if p["protocol"] == "TCP"]
+        if ingress["port"] is None and len(tcp) != 1:
+            raise ValidationError({"port": ["name one of the Service's TCP ports"]}, "ingress")
+        if ingress["port"] is not None and ingress["port"] not in tcp:
+            raise ValidationError(
+                {"port": [f"not a TCP port of the Service (its TCP ports: {tcp})"]}, "ingress"
+            )
+
+    @post_load
+    def _default_ingress_port(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        service, ingress = data["service"], data["ingress"]
+        if service is not None and service["type"] == "None":
+            data["service"] = service = None
+        if ingress is not None and ingress["port"] is None:
+            ingress["port"] = next(p["port"] for p in service["ports"] if p["protocol"] == "TCP")
+        return data
+
+
+def field_paths(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as flat field paths: {"service.ports[0].port": [...]}."""
+    if not isinstance(messages, dict):
+        return {
+            prefix or "_schema": [str(m) for m in messages]
+            if isinstance(messages, list)
+            else [str(messages)]
+        }
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        if isinstance(key, int):
+            path = f"{prefix}[{key}]"
+        elif key == "_schema":
+            path = prefix or "_schema"
+        else:
+            path = f"{prefix}.{key}" if prefix else str(key)
+        flat.update(field_paths(value, path))
+    return flat
+
+
 class LogOptionsSchema(StrictSchema):
     container = fields.String()
     tail_lines = fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000))
@@ -162,3 +321,15 @@ class FollowLogOptionsSchema(LogOptionsSchema):
 
 def load_payload(schema: StrictSchema, data: Any, location: str = "body") -> dict[str, Any]:
     return load(schema, data, location=location)
+
+
+def load_network_settings(data: Any) -> dict[str, Any]:
+    """NetworkSettingsSchema, its refusals naming each field by its path."""
+    try:
+        return load(NetworkSettingsSchema(), data, location="body")
+    except ValidationFailed as exc:
+        paths = field_paths(exc.details.get("fields") or {})
+        raise ValidationFailed(
+            f"invalid network settings: {', '.join(sorted(paths))}",
+            {"location": "body", "field": min(paths), "fields": paths},
+        ) from exc

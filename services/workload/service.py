@@ -21,6 +21,7 @@ from services.workload import (
     forms,
     history,
     lifecycle,
+    network_settings,
     observe,
     reconcile,
     tenancy,
@@ -43,6 +44,7 @@ from services.workload.schemas import (
     StrategySchema,
     UpdateSchema,
     WorkloadFormSchema,
+    load_network_settings,
     load_payload,
 )
 from shared.context import RequestContext
@@ -339,6 +341,40 @@ class WorkloadService(HealthRpc):
         "memory_utilization"}; the ledger pays for max_replicas pods."""
         loaded = load_payload(AutoscalingSchema(), policy)
         return autoscaling.set_autoscaling(
+            self._deps(), project_id, namespace, name, loaded, self._actor(actor)
+        )
+
+    @rpc(expected_exceptions=ScsError)
+    def get_network_settings(self, project_id: str, namespace: str, name: str) -> dict[str, Any]:
+        """-> {"namespace", "workload", "kind", "service": {...} | None, "ingress": {...} | None,
+        "unmanaged": [kinds]} (see set_network_settings). Raises WorkloadNotFound,
+        OwnerUnavailable (the network service is not running)."""
+        return network_settings.settings_of(self._deps(), project_id, namespace, name)
+
+    @rpc(expected_exceptions=ScsError)
+    def set_network_settings(
+        self,
+        project_id: str,
+        namespace: str,
+        name: str,
+        settings: dict[str, Any],
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """The workload's Service and Ingress, through the network service (network_settings).
+
+        settings: {"service": {"type": "LoadBalancer", "ports": [{"name": "http", "port": 80,
+        "target_port": 8080, "protocol": "TCP"}]}, "ingress": {"host": "shop.example.com",
+        "path": "/", "path_type": "Prefix", "port": 80}}; `service` null or type "None"
+        removes the Service, `ingress` null or absent the Ingress.
+        -> the settings as get_network_settings answers them (cluster_ip, node_port,
+        load_balancer {state, address, reason} as the network service reports them).
+        Raises ValidationFailed (details.field: the path), TargetPortNotDeclared (422),
+        NetworkNameTaken (409: a Service or Ingress of that name is not the workload's),
+        WorkloadNotFound, NamespaceNotInProject, OwnerUnavailable, and the network service's
+        refusals (e.g. ingress_host_taken, 409) naming the settings' field.
+        """
+        loaded = load_network_settings(settings)
+        return network_settings.set_settings(
             self._deps(), project_id, namespace, name, loaded, self._actor(actor)
         )
 
