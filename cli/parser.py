@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     _report_commands(add)
     _exec_command(add)
     _demo_command(add)
+    _expose_command(add)
     return parser
 
 
@@ -212,6 +213,27 @@ def _report_commands(add: Callable[..., Any]) -> None:
     sub = add("usage", reports.usage, "the project's billed usage in a period")
     sub.add_argument("--since", help="ISO 8601 with a time zone")
     sub.add_argument("--until", help="ISO 8601 with a time zone")
+
+
+def _expose_command(add: Callable[..., Any]) -> None:
+    from cli import expose  # here, so this command's wiring stays one function
+
+    sub = add("expose", expose.expose, "set how a workload is reached: its Service and Ingress")
+    sub.add_argument("name", help="the workload")
+    sub.add_argument(
+        "--port",
+        action="append",
+        metavar="PORT[:TARGET][/PROTOCOL]",
+        help="repeatable; TARGET: a port its containers declare, by number or name",
+    )
+    sub.add_argument(
+        "--type",
+        default="ClusterIP",
+        choices=("ClusterIP", "NodePort", "LoadBalancer", "None"),
+        help="the Service's type; None removes the Service and the Ingress",
+    )
+    sub.add_argument("--host", help="an Ingress for this host, to the first TCP --port")
+    sub.add_argument("--path", help="the Ingress path (default /)")
 
 
 def _demo_command(add: Callable[..., Any]) -> None:
