@@ -5,8 +5,9 @@ Against the running suite, over the gateway's HTTP API only, as three people wou
 1. the cloud admin (credentials written by `make run`) creates a department, a project with a
    quota and a namespace, and two users: the project's admin and an ordinary member;
 2. the project admin deploys the team's example manifests (`examples/`): a web app behind a
-   LoadBalancer, an autoscaled API, a batch Job, a StatefulSet with volumes and a GPU Job, and
-   waits until each is Running or complete, its address assigned, its volumes bound;
+   LoadBalancer, an autoscaled API (exposed through its network settings: a Service and an
+   Ingress), a batch Job, a StatefulSet with volumes and a GPU Job, and waits until each is
+   Running or complete, its address assigned, its volumes bound;
 3. the project admin plays a load on the autoscaled API through the local cluster's usage
    annotation (`kwok.x-k8s.io/usage-cpu` on the pod template), so the real HPA controller
    scales it out, then lowers it so it scales back in; each change comes from the audit trail;
@@ -239,6 +240,7 @@ class Demo:
             created = ", ".join(f"{o['kind']}/{o['name']}" for o in answer.get("objects", []))
             self.timeline.mark(lead.role, f"applied {name} ({what}): {created}")
             workloads += answer.get("workloads", [])
+        self.expose_api(lead)
         self._follow_rollouts(gw, workloads)
 
     def _read_example(self, name: str) -> str:
@@ -251,6 +253,29 @@ class Demo:
                 f"cannot read {self.examples / name}: {exc.strerror}",
                 "examples",
             ) from exc
+
+    def expose_api(self, lead: Person) -> None:
+        """The API's network settings: a ClusterIP Service on its `http` port and an Ingress."""
+        host = f"api.{self.tenant.namespace}.example"
+        settings = {
+            "service": {
+                "type": "ClusterIP",
+                "ports": [{"name": "http", "port": 80, "target_port": "http"}],
+            },
+            "ingress": {"host": host, "path": "/"},
+        }
+        answer = lead.gateway.call(
+            "PUT",
+            f"{self.tenant.base}/workloads/{AUTOSCALED}/network",
+            settings,
+            params={"namespace": self.tenant.namespace},
+        )
+        service = answer["service"]
+        self.timeline.mark(
+            lead.role,
+            f"exposed {AUTOSCALED}: service {service['name']} {service['cluster_ip']}:80 "
+            f"-> http, ingress http://{host}/",
+        )
 
     def _follow_rollouts(self, gw: Gateway, workloads: list[dict[str, Any]]) -> None:
         """One timeline line per milestone: rollouts complete, address, volumes, GPU node."""

@@ -60,6 +60,11 @@ def test_demo_plays_every_role_and_cleans_up(client: Client, scs: Scs) -> None:
         f"cleaned up: namespace shop-{tag} deleted",
     ):
         assert milestone in out, milestone
+    assert re.search(
+        rf"exposed catalog-api: service catalog-api [\d.]+:80 -> http, "
+        rf"ingress http://api\.shop-{tag}\.example/",
+        out,
+    )
     assert re.search(r"service/storefront got address \d+\.\d+\.\d+\.\d+ \(3 pods", out)
     assert re.search(r"GPU job pod recommender-training-\S+ placed on node gpu-t4-\d", out)
     assert re.search(r"catalog-api scaled \d -> 1 \(hpa", out)  # and back in
