@@ -365,6 +365,7 @@ def _record_denial(self: Any, spec: Route, call: ApiCall, exc: Exception) -> Non
                 project_id=call.path.get("project_id"),
                 namespace=_namespace(call),
                 refusal=refused,
+                status=int(getattr(exc, "http_status", 422)),
             )
         )
     except Exception:  # the audit trail must never turn a 401/403/422 into a 500

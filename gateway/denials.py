@@ -1,8 +1,9 @@
 """Denied requests as `access.denied` events for the audit trail.
 
-Denied are the 401s and 403s of the request pipeline, and the workload changes a service
-refused for trying to break isolation (`REFUSED_CODES`, HTTP 422): those name the namespace,
-the offending field and the rule.
+Denied are the 401s and 403s of the request pipeline, and what a service refused as an
+attempt to break isolation (`REFUSED_CODES`): workload changes breaking the isolation rules
+(HTTP 422, naming the namespace, the offending field and the rule) and requests naming a
+namespace of another project (HTTP 403).
 
 The gateway owns no database, so there is no outbox to write a denial into. Instead the
 request pipeline hands the denial to `DenialRecorder`, which keeps it in a bounded in-memory
@@ -33,8 +34,12 @@ logger = logging.getLogger(__name__)
 
 MAX_QUEUED = 10_000
 ANONYMOUS = "anonymous"
-# Refusals of a service that are attempts to break isolation, audited like a 403.
-REFUSED_CODES = frozenset({"isolation_violation", "api_version_removed"})
+# Refusals of a service that are attempts to break isolation, audited like a 403: a manifest
+# breaking the isolation rules (422), or a namespace of another project (or of the platform)
+# named in a request the caller's own project authorised (403).
+REFUSED_CODES = frozenset(
+    {"isolation_violation", "api_version_removed", "namespace_not_in_project"}
+)
 # Offending fields listed in one record at most (the first is always `field`).
 MAX_FIELDS = 20
 
@@ -52,6 +57,7 @@ def denial_event(
     project_id: str | None,
     namespace: str | None = None,
     refusal: dict[str, Any] | None = None,
+    status: int = 422,
 ) -> dict[str, Any]:
     """The envelope of one denied request (docs/events.md, `access.denied`).
 
@@ -68,7 +74,7 @@ def denial_event(
         "reason": reason,
     }
     if refusal is not None:
-        data.update(_refusal_data(namespace, refusal))
+        data.update(_refusal_data(namespace, refusal, status))
     return new_event(
         "access.denied",
         actor=actor or ANONYMOUS,
@@ -78,8 +84,8 @@ def denial_event(
     )
 
 
-def _refusal_data(namespace: str | None, details: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {"namespace": namespace, "status": 422}
+def _refusal_data(namespace: str | None, details: dict[str, Any], status: int) -> dict[str, Any]:
+    data: dict[str, Any] = {"namespace": namespace, "status": status}
     for key in ("field", "rule", "document", "version", "use"):
         if key in details:
             data[key] = details[key]

@@ -227,3 +227,28 @@ def test_other_refusals_of_a_service_are_not_denials(gateway, code, status):
             project_id="p9",
         )
     gateway.denials.record.assert_not_called()
+
+
+def test_a_namespace_of_another_project_is_recorded_as_a_denial(gateway):
+    # The caller's own project authorised the request; the workload service found that the
+    # namespace named in it belongs to another project (or to the platform): audited too.
+    gateway.workload.delete_workload.side_effect = _refused(
+        "namespace_not_in_project",
+        {"field": "namespace", "namespace": "kube-system"},
+        "403",
+    )
+    with pytest.raises(RemoteScsError):
+        gateway.delete_workload(
+            _request(
+                "/api/v1/projects/p9/workloads/etcd",
+                method="DELETE",
+                query={"namespace": "kube-system"},
+            ),
+            project_id="p9",
+            name="etcd",
+        )
+
+    event = _recorded(gateway)
+    assert event["resource"]["namespace"] == "kube-system"
+    assert event["data"]["reason"] == "namespace_not_in_project"
+    assert (event["data"]["status"], event["data"]["field"]) == (403, "namespace")
