@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -11,6 +13,10 @@ from cli.client import Gateway
 from cli.context import Context
 from cli.errors import EXIT_NOT_LOGGED_IN, EXIT_REFUSED, CliError
 from cli.parser import build_parser
+
+# A reader that went away (`scs get pods | head -1`): end quietly with the status a shell
+# reports for a program killed by SIGPIPE, as kubectl does (128 + 13).
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,10 +39,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except (KeyError, TypeError) as exc:
         # An answer without the fields this client knows: a version mismatch, not a crash.
         sys.stderr.write(f"error: unexpected_answer: the gateway's answer lacks {exc}\n")
         return EXIT_REFUSED
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush finds no broken pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (a test's capture): nothing to flush
+        pass
 
 
 if __name__ == "__main__":

@@ -1,0 +1,49 @@
+"""The CLI as a Unix tool (faked: the gateway, see conftest.py): a reader that leaves early.
+`scs` runs as its own process here, since a broken pipe needs a real one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+RECORD = {"kind": "Deployment", "name": "web", "namespace": "dev", "replicas": 2,
+          "stopped": False, "revision": 1, "rollout": {"state": "complete"}}  # fmt: skip
+
+
+def test_a_closed_pipe_ends_quietly_with_141(stub: Any, project: Any, config_dir: Path) -> None:
+    base = "/projects/p-1/workloads/web"
+    stub.on("GET", base, 200, RECORD)
+    stub.on("GET", f"{base}/pods", 200, {"items": []})
+    stub.on("GET", f"{base}/revisions", 200, {"items": [{"revision": 1}]})
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    env = {**os.environ, "SCS_TOKEN": "t0k3n", "SCS_CONFIG_DIR": str(config_dir)}
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cli",
+                "--server",
+                stub.url,
+                "describe",
+                "workload",
+                "web",
+                "-p",
+                "vision",
+                "-n",
+                "dev",
+            ],  # fmt: skip
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, b"")
+    assert any(r["path"] == f"/api/v1{base}" for r in stub.requests)
