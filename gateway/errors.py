@@ -11,6 +11,8 @@ import json
 import logging
 from typing import Any
 
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError
 from nameko.exceptions import RemoteError, UnknownService
 from werkzeug.wrappers import Response
 
@@ -21,6 +23,9 @@ logger = logging.getLogger(__name__)
 # (exception type, HTTP status, stable code, message) for errors that are not ScsError.
 _RPC_FAILURES: tuple[tuple[type[BaseException], int, str, str], ...] = (
     (UnknownService, 503, "service_unavailable", "a backing service is not running"),
+    (AMQPError, 503, "bus_unavailable", "the message bus refused or dropped the call"),
+    (OperationalError, 503, "bus_unavailable", "the message bus cannot be reached"),
+    (ConnectionError, 503, "bus_unavailable", "the message bus cannot be reached"),
 )
 
 

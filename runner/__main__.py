@@ -15,7 +15,10 @@ import argparse  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
+import sys  # noqa: E402
 
+from amqp.exceptions import AccessRefused, NotAllowed  # noqa: E402
+from kombu import Connection  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from runner.embedded import SERVICES, service_class  # noqa: E402
@@ -43,7 +46,12 @@ def main() -> None:
             if name in MIGRATED_SERVICES:
                 migrate(name)
 
-    runner = ServiceRunner(nameko_config())
+    config = nameko_config()
+    refused = broker_refusal(config["AMQP_URI"])
+    if refused:
+        logger.error("%s", refused)
+        sys.exit(2)
+    runner = ServiceRunner(config)
     for name in names:
         runner.add_service(service_class(name))
 
@@ -76,6 +84,25 @@ def main() -> None:
         settings.gateway_port,
     )
     runner.wait()
+
+
+def broker_refusal(amqp_uri: str) -> str | None:
+    """Why the broker refuses us for good (a vhost that does not exist, wrong credentials), or
+    None: a broker that does not answer yet is waited for by the services themselves."""
+    connection = Connection(amqp_uri, connect_timeout=5)
+    try:
+        connection.connect()
+    except (NotAllowed, AccessRefused) as exc:
+        where = f"{connection.hostname}:{connection.port} vhost {connection.virtual_host!r}"
+        return (
+            f"the message broker at {where} refuses the connection ({exc.reply_text}): "
+            "create the vhost or fix the credentials of SCS_AMQP_URI"
+        )
+    except Exception as exc:  # not reachable (yet): the services retry until it is
+        logger.warning("message broker not reachable yet (%s); the services will retry", exc)
+    finally:
+        connection.release()
+    return None
 
 
 if __name__ == "__main__":

@@ -14,8 +14,11 @@ if [ "${1:-}" != "--started-only" ] && [ -f "$STATE/suite.pid" ]; then
   fi
   rm -f "$STATE/suite.pid"
 fi
-if [ -f "$STATE/run-started" ]; then
-  grep -qx cluster "$STATE/run-started" && bash deploy/cluster/down.sh
-  grep -qx rabbitmq "$STATE/run-started" && bash deploy/local/servers.sh down-rabbitmq
-  rm -f "$STATE/run-started"
+# `make run` stops what it started when its suite ends, and so may this script: whoever moves
+# the list away first does it, so the two never race over it.
+claimed="$STATE/run-started.stopping.$$"
+if mv "$STATE/run-started" "$claimed" 2>/dev/null; then
+  if grep -qx cluster "$claimed"; then bash deploy/cluster/down.sh; fi
+  if grep -qx rabbitmq "$claimed"; then bash deploy/local/servers.sh down-rabbitmq; fi
+  rm -f "$claimed"
 fi

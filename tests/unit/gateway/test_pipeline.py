@@ -8,6 +8,9 @@ pipeline (authenticate, authorise, validate, call) is what is under test.
 import json
 
 import pytest
+from amqp.exceptions import NotAllowed
+from kombu.exceptions import OperationalError
+from nameko.exceptions import UnknownService
 from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -191,3 +194,21 @@ def test_a_lockout_from_another_process_answers_429_with_retry_after():
         "details": {"field": "username", "retry_after_seconds": 42},
     }
     assert "Retry-After" not in error_response(Forbidden("no"), "rid-2").headers
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        NotAllowed("NOT_ALLOWED - vhost newuser not found"),
+        OperationalError("[Errno 111] Connection refused"),
+        ConnectionResetError("reset by peer"),
+        UnknownService("quota"),
+    ],
+    ids=["vhost-missing", "broker-down", "connection-reset", "service-absent"],
+)
+def test_a_bus_or_service_failure_is_a_503_not_a_500(failure):
+    response = error_response(failure, "rid-9")
+    body = json.loads(response.get_data())
+    assert response.status_code == 503
+    assert body["code"] in ("bus_unavailable", "service_unavailable")
+    assert body["details"] == {"request_id": "rid-9"}  # no broker address or vhost leaks
