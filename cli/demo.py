@@ -216,7 +216,7 @@ class Demo:
             ("lead", "project_admin", "project admin"),
             ("dev", "user", "user"),
         ):
-            username, password = f"{tag}-{suffix}", secrets.token_urlsafe(12)
+            username, password = f"{tag}-{suffix}", secrets.token_hex(12)
             user = gw.call("POST", "/users", {"username": username, "password": password})
             gw.call("POST", f"{tenant.base}/members", {"user_id": user["id"], "role": role})
             tenant.passwords[username] = password
@@ -545,7 +545,7 @@ class Demo:
         if not self.args.cleanup:
             out.write("Look around as the demo's users (passwords shown once):\n")
             for username, password in tenant.passwords.items():
-                out.write(f"  scs login -u {username} --password '{password}'\n")
+                out.write(f"  scs login -u {username} --password={password}\n")
             out.write(f"  scs get pods -p {tenant.project['name']} -n {tenant.namespace}\n")
         out.flush()
 

@@ -57,6 +57,14 @@ def bootstrap_admin(url: str, username: str, password: str) -> tuple[str, bool]:
         return user.id, True
 
 
+def generated_password() -> str:
+    """192 random bits, URL-safe, never starting with '-' (a command line would read it as an
+    option)."""
+    while (password := secrets.token_urlsafe(24)).startswith("-"):
+        pass
+    return password
+
+
 def write_credentials(path: Path, username: str, password: str) -> None:
     """Write the generated credentials readable by the owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,10 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     password = given
     if password is None and not _exists(url, username):
         # Written before the user is created: a failed write must not lose the password.
-        password = secrets.token_urlsafe(24)
+        password = generated_password()
         write_credentials(path, username, password)
     try:
-        user_id, created = bootstrap_admin(url, username, password or secrets.token_urlsafe(24))
+        user_id, created = bootstrap_admin(url, username, password or generated_password())
     except ValidationFailed as exc:
         print(f"scs-auth-bootstrap: {exc} (SCS_ADMIN_PASSWORD)", file=sys.stderr)
         return 2

@@ -86,3 +86,10 @@ def test_main_fails_on_a_weak_password(
     monkeypatch.setenv("SCS_ADMIN_PASSWORD", "short")
     assert bootstrap.main([]) == 2
     assert "short" not in capsys.readouterr().err.replace("too short", "")
+
+
+def test_a_generated_password_never_starts_with_a_dash(monkeypatch) -> None:
+    # Faked: the random source, first drawing a password a command line would read as an option.
+    draws = iter(["-looks-like-an-option", "fine-password"])
+    monkeypatch.setattr(bootstrap.secrets, "token_urlsafe", lambda n: next(draws))
+    assert bootstrap.generated_password() == "fine-password"
