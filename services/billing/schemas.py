@@ -10,10 +10,15 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.billing.exceptions import InvalidPeriod, InvalidRate
+from services.billing.rates import DEFAULT_RATES, FALLBACKS
 from shared.errors import ValidationFailed
 from shared.schemas import StrictSchema, load
 
 METRIC = re.compile(r"^[a-z_]+(\.[A-Za-z0-9][A-Za-z0-9_.-]{0,200})?$")
+# Metrics a rate may be set for; these two are also priced per GPU model / StorageClass
+# (`gpu_seconds.Tesla-T4`, `storage_gib_seconds.high-performance`).
+METRICS = frozenset(DEFAULT_RATES) | frozenset(FALLBACKS)
+PER_KIND = frozenset({"gpu_seconds", "storage_gib_seconds"})
 DEFAULT_PERIOD = timedelta(days=30)
 
 
@@ -56,8 +61,20 @@ def load_rates(rates: Any) -> dict[str, Decimal]:
             value = Decimal(str(price))
         except InvalidOperation:
             value = Decimal(-1)
-        if not isinstance(metric, str) or not METRIC.match(metric):
-            raise InvalidRate(f"unknown metric {metric!r}", {"fields": {str(metric): ["metric"]}})
+        base, _, kind = metric.partition(".") if isinstance(metric, str) else ("", "", "")
+        if (
+            not isinstance(metric, str)
+            or not METRIC.match(metric)
+            or base not in METRICS
+            or (kind and base not in PER_KIND)
+        ):
+            known = (
+                ", ".join(sorted(METRICS)) + "; gpu_seconds.<model>, storage_gib_seconds.<class>"
+            )
+            raise InvalidRate(
+                f"unknown metric {metric!r}; one of: {known}",
+                {"fields": {str(metric): ["unknown metric"]}},
+            )
         if isinstance(price, bool) or not value.is_finite() or value < 0:
             raise InvalidRate(
                 f"rate of {metric} must be a number >= 0",

@@ -179,6 +179,11 @@ def test_rates_and_periods_are_validated() -> None:
         load_rates({"cpu_core_seconds": -1})
     with pytest.raises(InvalidRate):
         load_rates({"DROP": 1})
+    for typo in ("bananas", "cpu_seconds", "cpu_core_seconds.extra", "memory_gib_seconds.x"):
+        with pytest.raises(InvalidRate) as refused:
+            load_rates({typo: 1})
+        assert refused.value.details["fields"] == {typo: ["unknown metric"]}
+    assert load_rates({"storage_gib_seconds.capacity": 0, "cpu_overhead_core_seconds": "0.1"})
     assert load_rates({"gpu_seconds.tesla-t4": "0.5"}) == {"gpu_seconds.tesla-t4": Decimal("0.5")}
     with pytest.raises(InvalidPeriod) as refused:
         load_period({"since": "2026-12-02T00:00:00Z", "until": "2026-12-01T00:00:00Z"}, T0)
