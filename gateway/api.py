@@ -155,6 +155,11 @@ def _malformed(message: str) -> ApiError:
     return ApiError(400, "malformed_json", message, {"location": "body"})
 
 
+def _refuse_constant(name: str) -> Any:
+    # Python's reader takes NaN and Infinity, which RFC 8259 JSON has no place for.
+    raise ValueError(f"{name} is not a JSON value; numbers must be finite")
+
+
 def _read_json(request: Request, max_bytes: int) -> Any:
     length = request.content_length
     if length is not None and length > max_bytes:
@@ -169,7 +174,7 @@ def _read_json(request: Request, max_bytes: int) -> Any:
     if not raw.strip():
         return None
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_refuse_constant)
     except RecursionError as exc:
         raise _malformed(f"the body nests deeper than {MAX_JSON_DEPTH} levels") from exc
     except (ValueError, UnicodeDecodeError) as exc:

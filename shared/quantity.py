@@ -6,8 +6,9 @@ CPU is counted in millicores and memory and storage in bytes, so quota arithmeti
 
 from __future__ import annotations
 
+import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 _SUFFIXES = {
     "": Decimal(1),
@@ -25,15 +26,19 @@ _SUFFIXES = {
     "Pi": Decimal(2**50),
     "Ei": Decimal(2**60),
 }
+MAX_UNITS = 2**63 - 1
 _PATTERN = re.compile(
     r"^([+]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 )
 
 
 def parse_quantity(value: str | int | float) -> Decimal:
-    """A quantity as an exact Decimal in base units; ValueError when malformed or negative."""
+    """A quantity as an exact Decimal in base units; ValueError when malformed, negative or
+    not finite (NaN and Infinity, which JSON and YAML readers let through as floats)."""
     if isinstance(value, bool):
         raise ValueError("a quantity cannot be a boolean")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"a quantity must be a finite number, not {value}")
     if isinstance(value, int | float):
         number = Decimal(str(value))
     else:
@@ -42,7 +47,7 @@ def parse_quantity(value: str | int | float) -> Decimal:
             raise ValueError(f"{value!r} is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)")
         try:
             number = Decimal(match.group(1)) * _SUFFIXES[match.group(2) or ""]
-        except InvalidOperation as exc:
+        except ArithmeticError as exc:  # invalid, or beyond Decimal's exponent range
             raise ValueError(f"{value!r} is not a number") from exc
     if number < 0:
         raise ValueError("a quantity cannot be negative")
@@ -51,13 +56,19 @@ def parse_quantity(value: str | int | float) -> Decimal:
 
 def cpu_millicores(value: str | int | float) -> int:
     """CPU in millicores, rounded up like the apiserver does for sub-milli values."""
-    millis = parse_quantity(value) * 1000
-    return int(millis.to_integral_value(rounding="ROUND_CEILING"))
+    return _bounded(value, parse_quantity(value) * 1000)
 
 
 def bytes_of(value: str | int | float) -> int:
     """Memory or storage in bytes, rounded up."""
-    return int(parse_quantity(value).to_integral_value(rounding="ROUND_CEILING"))
+    return _bounded(value, parse_quantity(value))
+
+
+def _bounded(value: str | int | float, units: Decimal) -> int:
+    # Ledger columns are 64-bit integers, as are the apiserver's own quantities.
+    if units > MAX_UNITS:
+        raise ValueError(f"{value!r} is too large for a quantity")
+    return int(units.to_integral_value(rounding="ROUND_CEILING"))
 
 
 def format_millicores(millis: int) -> str:

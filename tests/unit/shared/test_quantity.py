@@ -52,3 +52,19 @@ def test_formatting_round_trips():
     assert format_millicores(250) == "250m"
     assert format_bytes(8 * 2**30) == "8Gi"
     assert format_bytes(1000) == "1000"
+
+
+@pytest.mark.parametrize(
+    "value", [float("nan"), float("inf"), float("-inf"), "NaN", "Infinity", "1e999999999"]
+)
+def test_non_finite_and_out_of_range_quantities_are_value_errors(value):
+    with pytest.raises(ValueError):
+        cpu_millicores(value)
+    with pytest.raises(ValueError):
+        bytes_of(value)
+
+
+def test_a_quantity_beyond_64_bits_is_refused():
+    with pytest.raises(ValueError, match="too large"):
+        cpu_millicores("10E")
+    assert bytes_of("7Ei") == 7 * 2**60
