@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from services.workload.exceptions import ApiVersionRemoved, InvalidManifest, UnsupportedKind
+from shared.manifest_shapes import ShapeError, check_kind_shape
 
 MAX_DOCUMENTS = 50
 
@@ -133,13 +134,14 @@ def classify(index: int, doc: Any) -> Document:
 
     if kind in WORKLOAD_KINDS:
         _require_version(index, kind, version, (WORKLOAD_KINDS[kind],))
-        _require_spec(index, body)
+        _require_shape(index, body)
         return Document(index, WORKLOAD, body)
     if kind == HPA_KIND:
         _require_version(index, kind, version, HPA_VERSIONS)
-        _require_spec(index, body)
+        _require_shape(index, body)
         return Document(index, HPA, body)
     if kind in COMPANION_OWNERS:
+        _require_shape(index, body)
         return Document(index, COMPANION, body)
     known = sorted([*WORKLOAD_KINDS, HPA_KIND, *COMPANION_OWNERS])
     raise UnsupportedKind(
@@ -163,11 +165,18 @@ def _require_identity(index: int, body: dict[str, Any]) -> None:
         )
 
 
-def _require_spec(index: int, body: dict[str, Any]) -> None:
-    if not isinstance(body.get("spec"), dict):
+def _require_shape(index: int, body: dict[str, Any]) -> None:
+    """Every field the platform reads has its Kubernetes type (shared/manifest_shapes.py).
+
+    Runs before anything else reads the document; optional nulls are dropped here.
+    """
+    try:
+        check_kind_shape(body)
+    except ShapeError as exc:
         raise InvalidManifest(
-            f"document {index}: spec is required", {"field": "spec", "document": index}
-        )
+            f"document {index}: {exc}",
+            {"field": exc.field, "document": index, "expected": exc.expected},
+        ) from exc
 
 
 def _refuse_removed_version(index: int, kind: str, version: str) -> None:
