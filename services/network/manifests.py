@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from services.network.exceptions import InvalidManifest
+from shared.manifest_shapes import SHAPES, ShapeError, check_shape
 
 OWNED_KINDS = {"Service": "v1", "Ingress": "networking.k8s.io/v1"}
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
@@ -99,17 +100,17 @@ def checked_manifest(manifest: Any, namespace: str, project_id: str) -> dict[str
         raise _invalid("metadata.name", "a DNS label (lowercase letters, digits, '-') is required")
     if meta.get("namespace") not in (None, namespace):
         raise _invalid("metadata.namespace", f"must be {namespace} (or absent)")
-    if not isinstance(manifest.get("spec"), dict):
-        raise _invalid("spec", "an object is required")
-    if kind == "Service":
-        _check_service_spec(manifest["spec"])
-
     result = copy.deepcopy(manifest)
+    try:
+        check_shape(result, SHAPES[kind])
+    except ShapeError as exc:
+        raise _invalid(exc.field, exc.problem) from exc
+    if kind == "Service":
+        _check_service_spec(result["spec"])
+
     result.pop("status", None)
     result["metadata"]["namespace"] = namespace
     labels = result["metadata"].get("labels") or {}
-    if not isinstance(labels, dict):
-        raise _invalid("metadata.labels", "must be an object")
     result["metadata"]["labels"] = {**labels, PROJECT_LABEL: project_id}
     for server_field in ("uid", "creationTimestamp", "managedFields", "generation"):
         result["metadata"].pop(server_field, None)

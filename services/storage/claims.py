@@ -18,6 +18,7 @@ import yaml
 from services.storage import charges, classes, cluster, namespaces
 from services.storage.exceptions import ExpansionRefused, InvalidClaim, StorageObjectExists
 from services.storage.provisioner import RESERVATION_ANNOTATION, StorageContext, expansion_key
+from shared.manifest_shapes import SHAPES, ShapeError, check_shape
 from shared.quantity import bytes_of
 
 logger = logging.getLogger(__name__)
@@ -243,20 +244,22 @@ def checked_claim(manifest: Any, namespace: str, project_id: str) -> dict[str, A
         raise _invalid("metadata.name", "required")
     if meta.get("namespace") not in (None, namespace):
         raise _invalid("metadata.namespace", f"must be {namespace} (or absent)")
-    spec = manifest.get("spec")
-    if not isinstance(spec, dict):
-        raise _invalid("spec", "an object is required")
-    requests = (spec.get("resources") or {}).get("requests") or {}
+    claim = copy.deepcopy(manifest)
+    try:
+        check_shape(claim, SHAPES["PersistentVolumeClaim"])
+    except ShapeError as exc:
+        raise _invalid(exc.field, exc.problem) from exc
+    requests = (claim["spec"].get("resources") or {}).get("requests") or {}
     try:
         size = bytes_of(requests.get("storage") or "")
     except (TypeError, ValueError) as exc:
         raise _invalid("spec.resources.requests.storage", "a quantity such as 10Gi") from exc
     if size <= 0:
         raise _invalid("spec.resources.requests.storage", "must be positive")
-    claim = copy.deepcopy(manifest)
     claim.pop("status", None)
     claim["metadata"]["namespace"] = namespace
-    claim["metadata"]["labels"] = {**(meta.get("labels") or {}), PROJECT_LABEL: project_id}
+    labels = claim["metadata"].get("labels") or {}
+    claim["metadata"]["labels"] = {**labels, PROJECT_LABEL: project_id}
     for server_field in ("uid", "creationTimestamp", "managedFields"):
         claim["metadata"].pop(server_field, None)
     return claim
