@@ -6,7 +6,7 @@ import getpass
 import logging
 import os
 
-from cli import settings
+from cli import names, settings
 from cli.context import Context, resolve_project
 from cli.errors import EXIT_USAGE, CliError
 from cli.render import details, structured
@@ -61,6 +61,6 @@ def config(ctx: Context) -> int:
         settings.update_config(project=project["id"])
         ctx.print(f"Project set to {project['name']} ({project['id']}).")
     else:
-        settings.update_config(namespace=value)
+        settings.update_config(namespace=names.label(value, "namespace", "namespace"))
         ctx.print(f"Namespace set to {value}.")
     return 0

@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -15,6 +16,12 @@ logger = logging.getLogger(__name__)
 
 API = "/api/v1"
 TIMEOUT_S = 60
+
+
+def api_path(*segments: object) -> str:
+    """`/a/b/c` below /api/v1, each segment percent-encoded whole (`safe=""`): a name with
+    `/`, `?`, `#` or `%` in it stays one segment and never becomes a path or a query."""
+    return "".join(f"/{quote(str(segment), safe='')}" for segment in segments)
 
 
 class Gateway:

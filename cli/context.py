@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from cli import settings
+from cli import names, settings
 from cli.client import Gateway
 from cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
 
@@ -17,6 +17,11 @@ class Context:
     gateway: Gateway
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
+
+    def __post_init__(self) -> None:
+        # -n is checked before any request, like the names of cli/names.py
+        if getattr(self.args, "namespace", None):
+            names.label(str(self.args.namespace), "namespace", "namespace")
 
     @property
     def output(self) -> str:
@@ -53,7 +58,7 @@ class Context:
                 "no namespace chosen: pass -n NAMESPACE or run `scs config set-namespace NAME`",
                 "namespace",
             )
-        return namespace
+        return names.label(str(namespace), "namespace", "namespace") if namespace else None
 
 
 def resolve_project(gateway: Gateway, wanted: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ import requests
 import yaml
 
 from cli import terminal
-from cli.client import Gateway
+from cli.client import Gateway, api_path
 from cli.context import Context
 from cli.errors import EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE, CliError
 
@@ -101,7 +101,7 @@ class Tenant:
 
     @property
     def base(self) -> str:
-        return f"/projects/{self.project['id']}"
+        return api_path("projects", self.project["id"])
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
@@ -204,7 +204,7 @@ class Demo:
         gw.call("POST", f"{tenant.base}/namespaces", {"name": tenant.namespace})
         wait_for(
             f"namespace {tenant.namespace} ready",
-            lambda: gw.get(f"{tenant.base}/namespaces/{tenant.namespace}")["ready"],
+            lambda: gw.get(tenant.base + api_path("namespaces", tenant.namespace))["ready"],
             self.timeout,
         )
         self.timeline.mark(
@@ -313,7 +313,7 @@ class Demo:
         self.timeline.note("(CPU and memory include each Kata sandbox's overhead: 250m, 160Mi)")
 
     def _rollout_check(self, gw: Gateway, record: dict[str, Any]) -> Callable[[], str | None]:
-        path = f"{self.tenant.base}/workloads/{record['name']}"
+        path = self.tenant.base + api_path("workloads", record["name"])
         label = f"{record['kind'].lower()}/{record['name']}"
 
         def check() -> str | None:
@@ -430,13 +430,15 @@ class Demo:
             user.role, f"listed {len(pods)} {WEB} pods ({len(running)} Running, each in a Kata VM)"
         )
         pod = running[0]["name"]
-        lines = gw.get(f"{tenant.base}/pods/{pod}/logs", namespace=ns, tail_lines=3)["lines"]
+        lines = gw.get(tenant.base + api_path("pods", pod, "logs"), namespace=ns, tail_lines=3)[
+            "lines"
+        ]
         self.timeline.mark(user.role, f"read the last {len(lines)} log lines of {pod}:")
         for line in lines:
             self.timeline.note(f"| {line}")
         self._open_terminal(user, pod)
         try:
-            gw.call("DELETE", f"{tenant.base}/namespaces/{ns}")
+            gw.call("DELETE", tenant.base + api_path("namespaces", ns))
         except CliError as refused:
             self.timeline.mark(
                 user.role, f"tried to delete namespace {ns}: refused, {refused.code}"
@@ -513,13 +515,13 @@ class Demo:
         tenant = self.tenant
         admin.gateway.call(
             "DELETE",
-            f"{tenant.base}/namespaces/{tenant.namespace}",
+            tenant.base + api_path("namespaces", tenant.namespace),
             params={"force": "true"},
         )
         for username in tenant.passwords:
             users = admin.gateway.get("/users", limit=500)["items"]
             for user in (u for u in users if u["username"] == username):
-                admin.gateway.call("POST", f"/users/{user['id']}/disable")
+                admin.gateway.call("POST", api_path("users", user["id"], "disable"))
         self.timeline.mark(
             admin.role, f"cleaned up: namespace {tenant.namespace} deleted, demo users disabled"
         )

@@ -12,6 +12,8 @@ import logging
 import re
 from typing import Any
 
+from cli import names
+from cli.client import api_path
 from cli.context import Context
 from cli.errors import EXIT_USAGE, CliError
 from cli.render import structured
@@ -99,10 +101,14 @@ def summary(answer: dict[str, Any]) -> list[str]:
 
 
 def expose(ctx: Context) -> int:
+    name = names.subdomain(str(ctx.args.name), "workload", "name")
     body = settings_from(ctx.args)
-    project, namespace, name = ctx.project(), str(ctx.namespace()), str(ctx.args.name)
+    project, namespace = ctx.project(), str(ctx.namespace())
     answer = ctx.gateway.call(
-        "PUT", f"/projects/{project}/workloads/{name}/network", body, {"namespace": namespace}
+        "PUT",
+        api_path("projects", project, "workloads", name, "network"),
+        body,
+        {"namespace": namespace},
     )
     logger.info("network settings of %s/%s set", namespace, name)
     if ctx.output != "table":

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cli import nodes, reports, tenancy
+from cli import names, nodes, reports, tenancy
+from cli.client import api_path
 from cli.context import Context, resolve_project
 from cli.errors import EXIT_FORBIDDEN, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE, CliError
 from cli.render import details, show, structured
@@ -32,8 +33,8 @@ def kind_of(word: str) -> str:
     return KINDS[word]
 
 
-def _project_path(ctx: Context, tail: str) -> str:
-    return f"/projects/{ctx.project()}{tail}"
+def _project_path(ctx: Context, *segments: str) -> str:
+    return api_path("projects", ctx.project(), *segments)
 
 
 def _need_name(ctx: Context, verb: str, kind: str) -> str:
@@ -42,11 +43,34 @@ def _need_name(ctx: Context, verb: str, kind: str) -> str:
     return str(ctx.args.name)
 
 
+# Kinds whose NAME is a Kubernetes object's: checked before any request.
+NAME_RULES: dict[str, Callable[[str, str, str], str]] = {
+    "workloads": names.subdomain,
+    "pods": names.subdomain,
+    "services": names.label,
+    "claims": names.subdomain,
+    "namespaces": names.label,
+    "nodes": names.subdomain,
+    "config": names.subdomain,
+}
+
+
+def _checked_kind(ctx: Context) -> str:
+    """The kind of the command line, its NAME (if any) checked against the kind's rule."""
+    kind = kind_of(ctx.args.kind)
+    rule = NAME_RULES.get(kind)
+    if ctx.args.name and rule is not None:
+        ingress = getattr(ctx.args, "object_kind", None) == "Ingress"
+        check = names.subdomain if ingress else rule
+        check(str(ctx.args.name), kind.rstrip("s"), "name")
+    return kind
+
+
 # -- get ----------------------------------------------------------------------------------
 
 
 def get(ctx: Context) -> int:
-    kind = kind_of(ctx.args.kind)
+    kind = _checked_kind(ctx)
     data, rows, columns = GETTERS[kind](ctx)
     ctx.print(show(data, ctx.output, rows, COLUMNS[columns]))
     return 0
@@ -54,24 +78,23 @@ def get(ctx: Context) -> int:
 
 def _get_workloads(ctx: Context) -> tuple[Any, list, str]:
     if ctx.args.name:
-        path = _project_path(ctx, f"/workloads/{ctx.args.name}")
+        path = _project_path(ctx, "workloads", ctx.args.name)
         record = ctx.gateway.get(path, namespace=ctx.namespace())
         return record, [record], "workload_status"
-    answer = ctx.gateway.get(_project_path(ctx, "/workloads"), namespace=ctx.namespace(False))
+    answer = ctx.gateway.get(_project_path(ctx, "workloads"), namespace=ctx.namespace(False))
     return answer, answer["items"], "workloads"
 
 
 def list_pods(ctx: Context, workload: str | None = None) -> list[dict[str, Any]]:
     """Pods of the project's workloads (in -n, or every namespace), one call per workload."""
-    base = _project_path(ctx, "")
-    workloads = ctx.gateway.get(f"{base}/workloads", namespace=ctx.namespace(False))["items"]
+    base = _project_path(ctx, "workloads")
+    workloads = ctx.gateway.get(base, namespace=ctx.namespace(False))["items"]
     pods = []
     for record in workloads:
         if workload and record["name"] != workload:
             continue
-        answer = ctx.gateway.get(
-            f"{base}/workloads/{record['name']}/pods", namespace=record["namespace"]
-        )
+        path = f"{base}{api_path(record['name'], 'pods')}"
+        answer = ctx.gateway.get(path, namespace=record["namespace"])
         for pod in answer["items"]:
             pods.append({**pod, "namespace": record["namespace"], "workload": record["name"]})
     return pods
@@ -96,20 +119,20 @@ def _named(items: list[dict[str, Any]], name: str | None, kind: str) -> list[dic
 
 
 def _get_services(ctx: Context) -> tuple[Any, list, str]:
-    answer = ctx.gateway.get(_project_path(ctx, "/services"), namespace=ctx.namespace(False))
+    answer = ctx.gateway.get(_project_path(ctx, "services"), namespace=ctx.namespace(False))
     items = _named(answer["items"], ctx.args.name, "service")
     return {"items": items}, items, "services"
 
 
 def _get_claims(ctx: Context) -> tuple[Any, list, str]:
-    path = _project_path(ctx, "/volume-claims")
+    path = _project_path(ctx, "volume-claims")
     answer = ctx.gateway.get(path, namespace=ctx.namespace(False))
     items = _named(answer["items"], ctx.args.name, "claim")
     return {"items": items}, items, "claims"
 
 
 def _get_quota(ctx: Context) -> tuple[Any, list, str]:
-    answer = ctx.gateway.get(_project_path(ctx, "/quota"))
+    answer = ctx.gateway.get(_project_path(ctx, "quota"))
     rows = [{"resource": name, **row} for name, row in sorted(answer["resources"].items())]
     return answer, rows, "quota"
 
@@ -124,9 +147,9 @@ def _get_projects(ctx: Context) -> tuple[Any, list, str]:
 
 def _get_namespaces(ctx: Context) -> tuple[Any, list, str]:
     if ctx.args.name:
-        namespace = ctx.gateway.get(_project_path(ctx, f"/namespaces/{ctx.args.name}"))
+        namespace = ctx.gateway.get(_project_path(ctx, "namespaces", ctx.args.name))
         return namespace, [namespace], "namespaces"
-    answer = ctx.gateway.get(_project_path(ctx, "/namespaces"))
+    answer = ctx.gateway.get(_project_path(ctx, "namespaces"))
     return answer, answer["items"], "namespaces"
 
 
@@ -143,13 +166,13 @@ def _get_config(ctx: Context) -> tuple[Any, list, str]:
     reveal = bool(getattr(ctx.args, "reveal", False))
     if reveal and ctx.output == "table":
         raise CliError(EXIT_USAGE, "usage", "--reveal needs -o json or -o yaml", "reveal")
-    path = _project_path(ctx, "/config")
+    path = _project_path(ctx, "config")
     namespace = ctx.namespace(False)
     if namespace:
         namespaces = [namespace]
     else:
         try:
-            listed = ctx.gateway.get(_project_path(ctx, "/namespaces"))["items"]
+            listed = ctx.gateway.get(_project_path(ctx, "namespaces"))["items"]
         except CliError as exc:
             if exc.exit_code != EXIT_FORBIDDEN:
                 raise
@@ -190,13 +213,13 @@ GETTERS: dict[str, Callable[[Context], tuple[Any, list, str]]] = {
 
 
 def describe(ctx: Context) -> int:
-    kind = kind_of(ctx.args.kind)
+    kind = _checked_kind(ctx)
     if kind == "workloads":
         return _describe_workload(ctx)
     if kind == "pods":
         name = _need_name(ctx, "describe", "pod")
         answer = ctx.gateway.get(
-            _project_path(ctx, f"/pods/{name}/yaml"), namespace=ctx.namespace()
+            _project_path(ctx, "pods", name, "yaml"), namespace=ctx.namespace()
         )
         ctx.print(
             answer["yaml"].rstrip() if ctx.output == "table" else structured(answer, ctx.output)
@@ -204,7 +227,7 @@ def describe(ctx: Context) -> int:
         return 0
     if kind == "claims":
         name = _need_name(ctx, "describe", "claim")
-        path = _project_path(ctx, f"/volume-claims/{name}/yaml")
+        path = _project_path(ctx, "volume-claims", name, "yaml")
         answer = ctx.gateway.get(path, namespace=ctx.namespace())
         ctx.print(
             answer["yaml"].rstrip() if ctx.output == "table" else structured(answer, ctx.output)
@@ -224,7 +247,7 @@ def describe(ctx: Context) -> int:
 
 def _describe_workload(ctx: Context) -> int:
     name = _need_name(ctx, "describe", "workload")
-    base, namespace = _project_path(ctx, f"/workloads/{name}"), ctx.namespace()
+    base, namespace = _project_path(ctx, "workloads", name), ctx.namespace()
     record = ctx.gateway.get(base, namespace=namespace)
     pods = ctx.gateway.get(f"{base}/pods", namespace=namespace)["items"]
     revisions = []
@@ -260,7 +283,8 @@ def create(ctx: Context) -> int:
         known = ", ".join(["namespace", *sorted(k.rstrip("s") for k in tenancy.CREATORS)])
         raise CliError(EXIT_USAGE, "usage", f"`scs create` makes one of: {known}", "kind")
     tenancy.refuse_options(ctx, "namespace", ())
-    path = _project_path(ctx, "/namespaces")
+    names.label(str(ctx.args.name), "namespace", "name")
+    path = _project_path(ctx, "namespaces")
     answer = ctx.gateway.call("POST", path, {"name": ctx.args.name})
     logger.info("created namespace %s", ctx.args.name)
     deadline = time.monotonic() + ctx.args.timeout
@@ -270,7 +294,7 @@ def create(ctx: Context) -> int:
                 EXIT_UNAVAILABLE, "wait_timeout", f"namespace {ctx.args.name} is not ready"
             )
         time.sleep(WAIT_POLL_S)
-        answer = ctx.gateway.get(f"{path}/{ctx.args.name}")
+        answer = ctx.gateway.get(f"{path}{api_path(ctx.args.name)}")
     if ctx.output != "table":
         ctx.print(structured(answer, ctx.output))
     else:
@@ -283,7 +307,7 @@ def create(ctx: Context) -> int:
 
 
 def delete(ctx: Context) -> int:
-    kind = kind_of(ctx.args.kind)
+    kind = _checked_kind(ctx)
     if kind not in DELETERS:
         raise CliError(EXIT_USAGE, "usage", f"{kind} cannot be deleted with the CLI", "kind")
     name = _need_name(ctx, "delete", kind)
@@ -297,29 +321,29 @@ def delete(ctx: Context) -> int:
 
 
 def _delete_workload(ctx: Context, name: str) -> Any:
-    path = _project_path(ctx, f"/workloads/{name}")
+    path = _project_path(ctx, "workloads", name)
     return ctx.gateway.call("DELETE", path, params={"namespace": ctx.namespace()})
 
 
 def _delete_pod(ctx: Context, name: str) -> Any:
-    path = _project_path(ctx, f"/pods/{name}")
+    path = _project_path(ctx, "pods", name)
     return ctx.gateway.call("DELETE", path, params={"namespace": ctx.namespace()})
 
 
 def _delete_service(ctx: Context, name: str) -> Any:
-    path = _project_path(ctx, f"/services/{name}")
+    path = _project_path(ctx, "services", name)
     params = {"namespace": ctx.namespace(), "kind": ctx.args.object_kind}
     return ctx.gateway.call("DELETE", path, params=params)
 
 
 def _delete_claim(ctx: Context, name: str) -> Any:
-    path = _project_path(ctx, f"/volume-claims/{name}")
+    path = _project_path(ctx, "volume-claims", name)
     return ctx.gateway.call("DELETE", path, params={"namespace": ctx.namespace()})
 
 
 def _delete_namespace(ctx: Context, name: str) -> Any:
     params = {"force": "true" if ctx.args.force else None}
-    return ctx.gateway.call("DELETE", _project_path(ctx, f"/namespaces/{name}"), params=params)
+    return ctx.gateway.call("DELETE", _project_path(ctx, "namespaces", name), params=params)
 
 
 DELETERS: dict[str, Callable[[Context, str], Any]] = {

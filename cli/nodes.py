@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from cli import names
+from cli.client import api_path
 from cli.context import Context
 from cli.errors import EXIT_REFUSED, CliError
 from cli.render import details, show, structured
@@ -36,14 +38,14 @@ NODE_FIELDS = (
 
 def get_nodes(ctx: Context) -> tuple[Any, list, str]:
     if ctx.args.name:
-        node = ctx.gateway.get(f"/nodes/{ctx.args.name}")
+        node = ctx.gateway.get(api_path("nodes", ctx.args.name))
         return node, [node], "nodes"
     answer = ctx.gateway.get("/nodes")
     return answer, answer["items"], "nodes"
 
 
 def describe_node(ctx: Context, name: str) -> int:
-    node = ctx.gateway.get(f"/nodes/{name}")
+    node = ctx.gateway.get(api_path("nodes", name))
     if ctx.output != "table":
         ctx.print(structured(node, ctx.output))
         return 0
@@ -63,7 +65,8 @@ def describe_node(ctx: Context, name: str) -> int:
 
 
 def _cordon(ctx: Context, verb: str) -> int:
-    node = ctx.gateway.call("POST", f"/nodes/{ctx.args.node}/{verb}")
+    names.subdomain(str(ctx.args.node), "node", "node")
+    node = ctx.gateway.call("POST", api_path("nodes", ctx.args.node, verb))
     logger.info("%s node %s", verb, ctx.args.node)
     if ctx.output != "table":
         ctx.print(structured(node, ctx.output))
@@ -85,7 +88,7 @@ def get_gpus(ctx: Context) -> tuple[Any, list, str]:
     """With -p: the project's view per model (NAME: a model); else every node's devices
     (cloud admin; NAME: a node)."""
     if getattr(ctx.args, "project", None):
-        answer = ctx.gateway.get(f"/projects/{ctx.project()}/gpus")
+        answer = ctx.gateway.get(api_path("projects", ctx.project(), "gpus"))
         rows, field, columns = answer["models"], "model", "gpu_models"
     else:
         answer = ctx.gateway.get("/gpus")

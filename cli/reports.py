@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cli.client import api_path
 from cli.context import Context
 from cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
 from cli.render import show, structured
@@ -19,7 +20,7 @@ def audit(ctx: Context) -> int:
     if ctx.args.all_projects:
         answer = ctx.gateway.get("/audit", **params)
     else:
-        answer = ctx.gateway.get(f"/projects/{ctx.project()}/audit", **params)
+        answer = ctx.gateway.get(api_path("projects", ctx.project(), "audit"), **params)
     ctx.print(show(answer, ctx.output, answer["items"], COLUMNS["audit"]))
     return 0
 
@@ -37,7 +38,7 @@ def usage_rows(usage: dict[str, Any]) -> list[dict[str, Any]]:
 
 def usage(ctx: Context) -> int:
     period = {"since": ctx.args.since, "until": ctx.args.until}
-    answer = ctx.gateway.get(f"/projects/{ctx.project()}/billing/usage", **period)
+    answer = ctx.gateway.get(api_path("projects", ctx.project(), "billing", "usage"), **period)
     ctx.print(show(answer, ctx.output, usage_rows(answer), COLUMNS["usage"]))
     return 0
 
@@ -57,7 +58,7 @@ def parse_limits(
 
 def set_quota(ctx: Context) -> int:
     limits = parse_limits(ctx.args.limits)
-    path = f"/projects/{ctx.project()}/quota"
+    path = api_path("projects", ctx.project(), "quota")
     answer = ctx.gateway.call("PUT", path, {"limits": limits})
     if ctx.output != "table":
         ctx.print(structured(answer, ctx.output))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from cli.client import api_path
 from cli.context import Context
 from cli.errors import EXIT_REFUSED, EXIT_UNAVAILABLE, CliError
 
@@ -36,7 +37,9 @@ def wait(ctx: Context, project: str, targets: list[tuple[str, str]], timeout: fl
     while pending:
         for target in list(pending):
             namespace, name = target
-            record = ctx.gateway.get(f"/projects/{project}/workloads/{name}", namespace=namespace)
+            record = ctx.gateway.get(
+                api_path("projects", project, "workloads", name), namespace=namespace
+            )
             line, state = progress_line(record), (record.get("rollout") or {}).get("state")
             if line != pending[target] or state in DONE:
                 ctx.err.write(("\r\033[K" if tty else "") + line + ("" if tty else "\n"))

@@ -15,6 +15,7 @@ import secrets
 import sys
 from typing import Any
 
+from cli.client import api_path
 from cli.context import Context
 from cli.errors import EXIT_FORBIDDEN, EXIT_REFUSED, EXIT_USAGE, CliError
 from cli.render import details, structured
@@ -74,7 +75,7 @@ def resolve_department(ctx: Context, wanted: str) -> dict[str, Any]:
 
 def _member(ctx: Context, project: str, wanted: str, project_name: str) -> dict[str, Any]:
     """A member of the project, by username or user id (project admins may list members)."""
-    for member in ctx.gateway.get(f"/projects/{project}/members")["items"]:
+    for member in ctx.gateway.get(api_path("projects", project, "members"))["items"]:
         if wanted in (member["username"], member["user_id"]):
             return dict(member)
     raise CliError(
@@ -95,7 +96,7 @@ def _done(ctx: Context, answer: Any, line: str) -> int:
 
 def get_users(ctx: Context) -> tuple[Any, list, str]:
     if ctx.args.name:
-        user = ctx.gateway.get(f"/users/{resolve_user(ctx, ctx.args.name)['id']}")
+        user = ctx.gateway.get(api_path("users", resolve_user(ctx, ctx.args.name)["id"]))
         return user, [user], "users"
     items = list_all(ctx, "/users")
     return {"items": items, "total": len(items)}, items, "users"
@@ -114,7 +115,7 @@ def get_members(ctx: Context) -> tuple[Any, list, str]:
     if ctx.args.name:
         member = _member(ctx, project["id"], ctx.args.name, project["name"])
         return member, [member], "members"
-    answer = ctx.gateway.get(f"/projects/{project['id']}/members")
+    answer = ctx.gateway.get(api_path("projects", project["id"], "members"))
     return answer, answer["items"], "members"
 
 
@@ -215,14 +216,14 @@ def add(ctx: Context) -> int:
         project = ctx.project_record()
         user = resolve_user(ctx, ctx.args.name)
         body = {"user_id": user["id"], "role": ctx.args.role}
-        answer = ctx.gateway.call("POST", f"/projects/{project['id']}/members", body)
+        answer = ctx.gateway.call("POST", api_path("projects", project["id"], "members"), body)
         line = f"member/{ctx.args.name} added to project {project['name']} as {ctx.args.role}"
         return _done(ctx, answer, line)
     if ctx.args.role:
         raise _usage("--role applies to members only", "role")
     department = _department_option(ctx)
     user = resolve_user(ctx, ctx.args.name)
-    path = f"/departments/{department['id']}/admins"
+    path = api_path("departments", department["id"], "admins")
     answer = ctx.gateway.call("POST", path, {"user_id": user["id"]})
     line = f"department-admin/{ctx.args.name} added to department {ctx.args.department}"
     return _done(ctx, answer, line)
@@ -237,12 +238,14 @@ def remove(ctx: Context) -> int:
             raise _usage("--department does not apply to members (use -p)", "department")
         project = ctx.project_record()
         member = _member(ctx, project["id"], ctx.args.name, project["name"])
-        path = f"/projects/{project['id']}/members/{member['user_id']}"
+        path = api_path("projects", project["id"], "members", member["user_id"])
         answer = ctx.gateway.call("DELETE", path)
         return _done(ctx, answer, f"member/{ctx.args.name} removed from {project['name']}")
     department = _department_option(ctx)
     user = resolve_user(ctx, ctx.args.name)
-    answer = ctx.gateway.call("DELETE", f"/departments/{department['id']}/admins/{user['id']}")
+    answer = ctx.gateway.call(
+        "DELETE", api_path("departments", department["id"], "admins", user["id"])
+    )
     line = f"department-admin/{ctx.args.name} removed from department {ctx.args.department}"
     return _done(ctx, answer, line)
 
@@ -250,7 +253,7 @@ def remove(ctx: Context) -> int:
 def disable(ctx: Context) -> int:
     """`scs disable user USER`: the user can no longer log in; their tokens stop working."""
     user = resolve_user(ctx, ctx.args.name)
-    answer = ctx.gateway.call("POST", f"/users/{user['id']}/disable")
+    answer = ctx.gateway.call("POST", api_path("users", user["id"], "disable"))
     return _done(ctx, answer, f"user/{ctx.args.name} disabled")
 
 
@@ -264,7 +267,7 @@ def _department_option(ctx: Context) -> dict[str, Any]:
 
 
 def describe_user(ctx: Context, name: str) -> int:
-    user = ctx.gateway.get(f"/users/{resolve_user(ctx, name)['id']}")
+    user = ctx.gateway.get(api_path("users", resolve_user(ctx, name)["id"]))
     if ctx.output != "table":
         ctx.print(structured(user, ctx.output))
         return 0

@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 
 import websocket
 
-from cli.client import Gateway
+from cli import names
+from cli.client import Gateway, api_path
 from cli.context import Context
 from cli.errors import EXIT_NOT_LOGGED_IN, EXIT_UNAVAILABLE, CliError, from_answer
 
@@ -42,7 +43,8 @@ def session_url(
     if container:
         query["container"] = container
     base = server.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-    return f"{base}/api/v1/projects/{project}/pods/{pod}/exec?{urlencode(query)}"
+    path = api_path("projects", project, "pods", pod, "exec")
+    return f"{base}/api/v1{path}?{urlencode(query)}"
 
 
 def connect(gateway: Gateway, url: str) -> Any:
@@ -100,6 +102,7 @@ def _forward_input(ws: Any, raw: bool) -> None:
 
 
 def run_exec(ctx: Context) -> int:
+    names.subdomain(str(ctx.args.pod), "pod", "pod")
     project, namespace = ctx.project(), str(ctx.namespace())
     url = session_url(
         ctx.gateway.server, project, namespace, ctx.args.pod, ctx.args.command_line,

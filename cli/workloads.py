@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from cli import rollout
+from cli import names, rollout
+from cli.client import api_path
 from cli.context import Context
 from cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
 from cli.render import show, structured
@@ -70,7 +71,9 @@ def apply(ctx: Context) -> int:
     text, documents = read_manifest(ctx.args.file)
     project, namespace = ctx.project(), _apply_namespace(ctx, documents)
     answer = ctx.gateway.call(
-        "POST", f"/projects/{project}/workloads", {"namespace": namespace, "manifest": text}
+        "POST",
+        api_path("projects", project, "workloads"),
+        {"namespace": namespace, "manifest": text},
     )
     logger.info("applied %s documents to %s/%s", len(documents), project, namespace)
     if ctx.output != "table":
@@ -85,8 +88,9 @@ def apply(ctx: Context) -> int:
 
 
 def _change(ctx: Context, method: str, verb: str, body: Any = None) -> int:
-    project, namespace, name = ctx.project(), str(ctx.namespace()), str(ctx.args.name)
-    path = f"/projects/{project}/workloads/{name}/{verb}"
+    name = names.subdomain(str(ctx.args.name), "workload", "name")
+    project, namespace = ctx.project(), str(ctx.namespace())
+    path = api_path("projects", project, "workloads", name, verb)
     record = ctx.gateway.call(method, path, body, params={"namespace": namespace})
     logger.info("%s %s/%s", verb, namespace, name)
     if ctx.output != "table":
@@ -118,7 +122,7 @@ def stop(ctx: Context) -> int:
 
 def _log_lines(ctx: Context, project: str, namespace: str) -> list[str]:
     params = {"namespace": namespace, "container": ctx.args.container, "tail_lines": ctx.args.tail}
-    path = f"/projects/{project}/pods/{ctx.args.pod}/logs"
+    path = api_path("projects", project, "pods", ctx.args.pod, "logs")
     return [str(line) for line in ctx.gateway.get(path, **params)["lines"]]
 
 
@@ -128,6 +132,7 @@ def logs(ctx: Context) -> int:
     max_duration = getattr(ctx.args, "max_duration", None)
     if max_duration is not None and not ctx.args.follow:
         raise CliError(EXIT_USAGE, "usage", "--max-duration applies to -f only", "max_duration")
+    names.subdomain(str(ctx.args.pod), "pod", "pod")
     project, namespace = ctx.project(), str(ctx.namespace())
     if not ctx.args.follow:
         for line in _log_lines(ctx, project, namespace):
@@ -140,7 +145,9 @@ def logs(ctx: Context) -> int:
         # The gateway ends its stream then too (whole seconds, at most its own limit); the
         # client's deadline below holds even when the stream is silent.
         params["max_seconds"] = str(min(math.ceil(max_duration), MAX_STREAM_SECONDS))
-    chunks = ctx.gateway.stream(f"/projects/{project}/pods/{ctx.args.pod}/logs", **params)
+    chunks = ctx.gateway.stream(
+        api_path("projects", project, "pods", ctx.args.pod, "logs"), **params
+    )
     if max_duration is not None:
         chunks = until_deadline(chunks, max_duration)
     for chunk in chunks:
