@@ -31,7 +31,7 @@ from services.workload.exceptions import (
     WatchExpired,
     WorkloadExists,
 )
-from shared.kube import api_client
+from shared.kube import api_client, unreachable_reason
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,10 @@ class Cluster:
             try:
                 self._client = api_client()
             except (ConfigException, OSError) as exc:
-                raise ClusterUnavailable(f"no usable cluster configuration: {exc}") from exc
+                logger.warning("no usable cluster configuration: %s", exc)
+                raise ClusterUnavailable(
+                    "the cluster is not reachable (no usable cluster configuration)"
+                ) from exc
         return self._client
 
     def close(self) -> None:
@@ -218,8 +221,9 @@ class Cluster:
             raise translate(exc, f"exec in {namespace}/{pod}") from exc
         except Exception as exc:  # websocket handshake refusals (e.g. a node without exec)
             own_client.close()
+            logger.warning("exec in %s/%s was not opened: %s", namespace, pod, exc)
             raise ClusterUnavailable(
-                f"the node of pod {pod} did not open an exec session: {exc}",
+                f"the node of pod {pod} did not open an exec session ({unreachable_reason(exc)})",
                 {"namespace": namespace, "pod": pod},
             ) from exc
         session = ExecStream(ws, own_client)
@@ -271,7 +275,10 @@ class Cluster:
                     _raise_watch_error(event.get("object") or {})
                 yield event["type"], event["object"]
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ClusterUnavailable(f"the watch on {kind} broke: {exc}") from exc
+            logger.warning("the watch on %s broke: %s", kind, exc)
+            raise ClusterUnavailable(
+                f"the watch on {kind} broke ({unreachable_reason(exc)})"
+            ) from exc
         finally:
             response.response.release_conn()
 
@@ -317,7 +324,12 @@ class Cluster:
         except ApiException as exc:
             raise translate(exc, f"{method} {path}") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ClusterUnavailable(f"the cluster did not answer {method} {path}: {exc}") from exc
+            # The tenant reads the short reason; hosts, ports and paths go to the log only.
+            logger.warning("the cluster did not answer %s %s: %s", method, path, exc)
+            raise ClusterUnavailable(
+                f"the cluster did not answer ({unreachable_reason(exc)})",
+                {"reason": unreachable_reason(exc)},
+            ) from exc
         if not 200 <= response.status <= 299:
             response.read()
             refusal = ApiException(http_resp=response)
@@ -338,7 +350,8 @@ class LogFollow:
                 if chunk:
                     yield chunk
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
-            raise ClusterUnavailable(f"the log stream broke: {exc}") from exc
+            logger.warning("a log stream broke: %s", exc)
+            raise ClusterUnavailable(f"the log stream broke ({unreachable_reason(exc)})") from exc
 
     def close(self) -> None:
         """Close the connection (not back to the pool: the stream was not read to its end)."""
@@ -362,7 +375,10 @@ class ExecStream:
                 self._ws.read_stderr(timeout=0) or ""
             )
         except Exception as exc:  # websocket-client's errors carry no common base
-            raise ClusterUnavailable(f"the exec session broke: {exc}") from exc
+            logger.warning("an exec session broke: %s", exc)
+            raise ClusterUnavailable(
+                f"the exec session broke ({unreachable_reason(exc)})"
+            ) from exc
 
     def write(self, data: str) -> None:
         self._ws.write_stdin(data)
