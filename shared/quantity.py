@@ -80,3 +80,22 @@ def format_bytes(count: int) -> str:
         if count and count % size == 0:
             return f"{count // size}{suffix}"
     return str(count)
+
+
+def _decimal_text(value: Decimal, places: int) -> str:
+    text = f"{value.quantize(Decimal(1).scaleb(-places)):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def human_cores(millis: int) -> str:
+    """Millicores as cores for people: 11500 -> "11.5", 12000 -> "12"."""
+    return _decimal_text(Decimal(millis) / 1000, 3)
+
+
+def human_bytes(count: int) -> str:
+    """Bytes in the largest binary unit that fits, two decimals at most: "7.5Gi", "512Mi"."""
+    for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
+        size = _SUFFIXES[suffix]
+        if count >= size:
+            return f"{_decimal_text(Decimal(count) / size, 2)}{suffix}"
+    return f"{count} bytes"

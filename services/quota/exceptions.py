@@ -6,6 +6,7 @@ serialises and calls again on the caller's side.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from shared.errors import (
@@ -17,6 +18,7 @@ from shared.errors import (
     ValidationFailed,
     registered,
 )
+from shared.quantity import human_bytes, human_cores
 
 
 @registered
@@ -36,8 +38,26 @@ class QuotaExceeded(QuotaError, Unprocessable):
 
     @classmethod
     def for_resources(cls, project_id: str, excess: dict[str, dict[str, Any]]) -> QuotaExceeded:
-        names = ", ".join(sorted(excess))
-        return cls(f"quota exceeded in project {project_id}: {names}", excess)
+        """One line a person can act on: per resource, what was asked, used and the limit."""
+        parts = "; ".join(_shortfall(name, excess[name]) for name in sorted(excess))
+        return cls(f"quota exceeded: {parts}", excess)
+
+
+def _shortfall(resource: str, item: dict[str, Any]) -> str:
+    """`cpu: asked 700m, 11.5 of 12 cores in use` (memory and storage in Ki/Mi/Gi)."""
+    asked = int(item.get("requested") or 0) + int(item.get("overhead") or 0)
+    used, limit = int(item.get("used") or 0), item.get("limit")
+    amount: Callable[[int], str]
+    if resource == "cpu":
+        wanted = f"{asked}m" if asked < 1000 else f"{human_cores(asked)} cores"
+        amount, unit = human_cores, " cores"
+    elif resource == "memory" or resource.startswith("storage."):
+        wanted, amount, unit = human_bytes(asked), human_bytes, ""
+    else:  # gpu and object counts
+        wanted, amount, unit = str(asked), str, ""
+    if limit is None:
+        return f"{resource}: asked {wanted}, {amount(used)}{unit} in use (no limit set)"
+    return f"{resource}: asked {wanted}, {amount(used)} of {amount(int(limit))}{unit} in use"
 
 
 @registered

@@ -107,7 +107,7 @@ def test_quota_exceeded_carries_details(service):
 
     assert caught.value.to_dict() == {
         "code": "quota_exceeded",
-        "message": "quota exceeded in project p1: gpu",
+        "message": "quota exceeded: gpu: asked 2, 0 of 1 in use",
         "details": {"gpu": {"limit": 1, "used": 0, "requested": 2, "overhead": 0}},
     }
 

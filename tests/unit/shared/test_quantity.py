@@ -68,3 +68,15 @@ def test_a_quantity_beyond_64_bits_is_refused():
     with pytest.raises(ValueError, match="too large"):
         cpu_millicores("10E")
     assert bytes_of("7Ei") == 7 * 2**60
+
+
+def test_human_units():
+    from shared.quantity import human_bytes, human_cores
+
+    assert [human_cores(m) for m in (11500, 12000, 250, 1)] == ["11.5", "12", "0.25", "0.001"]
+    assert [human_bytes(b) for b in (15 * 2**29, 2**29, 1000, 3 * 2**40 // 2)] == [
+        "7.5Gi",
+        "512Mi",
+        "1000 bytes",
+        "1.5Ti",
+    ]
