@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from cli import account, demo, inspect, nodes, reports, tenancy, terminal, workloads
+from cli import account, apply, demo, inspect, nodes, reports, tenancy, terminal, workloads
 from cli.errors import EXIT_USAGE
 from cli.render import FORMATS
 
@@ -103,7 +103,7 @@ def _workload_commands(add: Callable[..., Any]) -> None:
     _wait_options(sub)
     _tenancy_create_options(sub)
 
-    sub = add("apply", workloads.apply, "create workloads from (multi-document) YAML")
+    sub = add("apply", apply.apply, "create or replace workloads from (multi-document) YAML")
     sub.add_argument("-f", "--file", required=True, help="YAML file, or - for stdin")
     _wait_options(sub)
 

@@ -1,90 +1,25 @@
-"""`scs apply`, `scale`, `rollback`, `start`, `stop` and `logs`: the workload API's verbs."""
+"""`scs scale`, `rollback`, `start`, `stop`, `logs`: the workload API's verbs (apply: apply.py)."""
 
 from __future__ import annotations
 
 import logging
 import math
 import queue
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from cli import names, rollout
 from cli.client import api_path
 from cli.context import Context
-from cli.errors import EXIT_REFUSED, EXIT_USAGE, CliError
+from cli.errors import EXIT_USAGE, CliError
 from cli.render import show, structured
 from cli.resources import COLUMNS
 
 logger = logging.getLogger(__name__)
 
 MAX_STREAM_SECONDS = 24 * 3600  # the gateway's largest max_seconds
-
-
-def read_manifest(source: str) -> tuple[str, list[dict[str, Any]]]:
-    """The file's text and its documents; bad YAML is refused here, naming the line."""
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text()
-    except OSError as exc:
-        raise CliError(
-            EXIT_USAGE, "unreadable_file", f"cannot read {source}: {exc.strerror}", "file"
-        ) from exc
-    try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not YAML"
-        raise CliError(
-            EXIT_REFUSED, "invalid_yaml", f"{source}{where}: {problem}", "file"
-        ) from exc
-    if not documents or not all(isinstance(d, dict) for d in documents):
-        raise CliError(
-            EXIT_REFUSED, "invalid_yaml", f"{source}: expected one or more objects", "file"
-        )
-    return text, documents
-
-
-def _apply_namespace(ctx: Context, documents: list[dict[str, Any]]) -> str:
-    """-n, else the namespace every document names, else the configured default."""
-    if getattr(ctx.args, "namespace", None):
-        return str(ctx.args.namespace)
-    named = {(d.get("metadata") or {}).get("namespace") for d in documents} - {None}
-    if len(named) == 1:
-        return str(named.pop())
-    if len(named) > 1:
-        raise CliError(
-            EXIT_USAGE,
-            "several_namespaces",
-            "the documents name several namespaces: pass -n",
-            "namespace",
-        )
-    return str(ctx.namespace())
-
-
-def apply(ctx: Context) -> int:
-    text, documents = read_manifest(ctx.args.file)
-    project, namespace = ctx.project(), _apply_namespace(ctx, documents)
-    answer = ctx.gateway.call(
-        "POST",
-        api_path("projects", project, "workloads"),
-        {"namespace": namespace, "manifest": text},
-    )
-    logger.info("applied %s documents to %s/%s", len(documents), project, namespace)
-    if ctx.output != "table":
-        ctx.print(structured(answer, ctx.output))
-    else:
-        for obj in answer.get("objects", []):
-            ctx.print(f"{obj['kind'].lower()}/{obj['name']} created")
-    if ctx.args.wait:
-        targets = [(w["namespace"], w["name"]) for w in answer.get("workloads", [])]
-        return rollout.wait(ctx, project, targets, ctx.args.timeout)
-    return 0
 
 
 def _change(ctx: Context, method: str, verb: str, body: Any = None) -> int:

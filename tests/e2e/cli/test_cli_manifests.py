@@ -162,3 +162,31 @@ def test_other_shared_manifests_reach_steady_state(
     for record in listed["items"]:
         assert user_cli("delete", "workload", record["name"], "-n", namespace).code == 0
     assert quota(user_cli).get("count.pods", {"used": 0})["used"] == 0
+
+
+def test_reapplying_a_changed_manifest_configures_what_exists(
+    user_cli: Scs, namespace: str, tmp_path: Any
+) -> None:
+    """As `kubectl apply`: the same file again, with another image, replaces the Deployment
+    (a new revision, replicas kept), the Service and the HPA, and creates nothing twice."""
+    original = (INPUTS / "php-apache-hpa.yaml").read_text()
+    first = user_cli("apply", "-f", str(INPUTS / "php-apache-hpa.yaml"), "-n", namespace,
+                     "--wait", "--timeout", "120")  # fmt: skip
+    assert first.code == 0, first.err
+    changed = tmp_path / "php-apache-v2.yaml"
+    assert "image: registry.k8s.io/hpa-example\n" in original
+    changed.write_text(original.replace("hpa-example\n", "hpa-example:v2\n", 1))
+
+    again = user_cli("apply", "-f", str(changed), "-n", namespace, "--wait", "--timeout", "120")
+    assert again.code == 0, again.err
+    assert sorted(again.out.splitlines()) == [
+        "deployment/php-apache configured",
+        "horizontalpodautoscaler/php-apache configured",
+        "service/php-apache configured",
+    ]
+    described = user_cli("describe", "workload", "php-apache", "-n", namespace, "-o", "json")
+    record = json.loads(described.out)
+    assert record["revision"] == 2
+    assert [r["revision"] for r in record["revisions"]] == [1, 2]
+    assert "registry.k8s.io/hpa-example:v2" in json.dumps(record["revisions"][-1])
+    assert user_cli("delete", "workload", "php-apache", "-n", namespace).code == 0

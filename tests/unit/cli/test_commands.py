@@ -156,6 +156,8 @@ def test_apply_sends_the_text_and_the_documents_namespace(
         {"owner": "workload", "kind": "Deployment", "namespace": "dev", "name": "web"},
         {"owner": "network", "kind": "Service", "namespace": "dev", "name": "web"},
     ]
+    stub.on("GET", WL, 200, {"items": [], "total": 0})
+    stub.on("GET", "/projects/p-1/services", 200, {"items": []})
     stub.on("POST", WL, 201, {"workloads": [RECORD], "objects": objects})
     run = scs("apply", "-f", str(manifest), "-p", "vision")
     assert run.code == 0, run.err
