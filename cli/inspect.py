@@ -312,6 +312,13 @@ def delete(ctx: Context) -> int:
         raise CliError(EXIT_USAGE, "usage", f"{kind} cannot be deleted with the CLI", "kind")
     name = _need_name(ctx, "delete", kind)
     answer = DELETERS[kind](ctx, name)
+    if isinstance(answer, dict) and answer.get("deleted") is False:
+        # The network service deletes idempotently: 200 with deleted=false for what is absent.
+        what = ctx.args.object_kind if kind == "services" else kind.rstrip("s")
+        where = f" in namespace {answer['namespace']}" if answer.get("namespace") else ""
+        raise CliError(
+            EXIT_REFUSED, f"{what.lower()}_not_found", f"no {what} {name!r}{where}", "name"
+        )
     logger.info("deleted %s %s", kind, name)
     if ctx.output != "table":
         ctx.print(structured(answer, ctx.output))

@@ -240,6 +240,19 @@ def test_delete_service_names_its_kind(scs: Any, stub: Any, project: Any) -> Non
     assert stub.requests[-1]["query"] == {"namespace": "dev", "kind": "Service"}
 
 
+@pytest.mark.parametrize(("kind", "code"), [("Service", "service"), ("Ingress", "ingress")])
+def test_delete_of_a_missing_service_or_ingress_is_not_found(
+    scs: Any, stub: Any, project: Any, kind: str, code: str
+) -> None:
+    gone = {"kind": kind, "namespace": "dev", "name": "nosuch", "deleted": False}
+    stub.on("DELETE", "/projects/p-1/services/nosuch", 200, gone)
+    run = scs("delete", "svc", "nosuch", "--kind", kind, "-p", "vision", "-n", "dev")
+    assert (run.code, run.out) == (1, "")
+    assert run.err == (
+        f"error: {code}_not_found: no {kind} 'nosuch' in namespace dev (field: name)\n"
+    )
+
+
 def test_logs_tail(scs: Any, stub: Any, project: Any) -> None:
     stub.on("GET", "/projects/p-1/pods/web-1/logs", 200, {"lines": ["one", "two"]})
     run = scs("logs", "web-1", "--tail", "2", "-p", "vision", "-n", "dev")
