@@ -15,6 +15,9 @@ from cli.errors import EXIT_REFUSED, EXIT_UNAVAILABLE, CliError
 
 DONE = {"complete", "suspended", "scheduled"}
 POLL_S = 1.0
+# A rollout the API reports `stuck` (FailedCreate: a missing service account, quota) ends the
+# wait once it has stayed so this long: such a state can clear within seconds on its own.
+STUCK_GRACE_S = 10.0
 
 
 def progress_line(record: dict[str, Any]) -> str:
@@ -30,8 +33,10 @@ def progress_line(record: dict[str, Any]) -> str:
 
 
 def wait(ctx: Context, project: str, targets: list[tuple[str, str]], timeout: float) -> int:
-    """Poll each (namespace, name) until complete; exit 1 on failed, 5 on timeout."""
+    """Poll each (namespace, name) until complete; exit 1 on failed or stuck for longer than
+    STUCK_GRACE_S, 5 on timeout."""
     pending = dict.fromkeys(targets, "")
+    stuck_since: dict[tuple[str, str], float] = {}
     deadline = time.monotonic() + timeout
     tty = ctx.err.isatty()
     while pending:
@@ -45,8 +50,11 @@ def wait(ctx: Context, project: str, targets: list[tuple[str, str]], timeout: fl
                 ctx.err.write(("\r\033[K" if tty else "") + line + ("" if tty else "\n"))
                 ctx.err.flush()
             pending[target] = line
-            if state == "failed":
-                raise CliError(EXIT_REFUSED, "rollout_failed", line)
+            error = _stopped(record, line, target, stuck_since)
+            if error is not None:
+                if tty:
+                    ctx.err.write("\n")
+                raise error
             if state in DONE:
                 if tty:
                     ctx.err.write("\n")
@@ -58,3 +66,27 @@ def wait(ctx: Context, project: str, targets: list[tuple[str, str]], timeout: fl
         if pending:
             time.sleep(POLL_S)
     return 0
+
+
+def _stopped(
+    record: dict[str, Any],
+    line: str,
+    target: tuple[str, str],
+    stuck_since: dict[tuple[str, str], float],
+) -> CliError | None:
+    """The error that ends the wait: a failed rollout, or one stuck past STUCK_GRACE_S."""
+    rollout = record.get("rollout") or {}
+    if rollout.get("state") == "failed":
+        return CliError(EXIT_REFUSED, "rollout_failed", line)
+    if rollout.get("state") != "stuck":
+        stuck_since.pop(target, None)
+        return None
+    since = stuck_since.setdefault(target, time.monotonic())
+    if time.monotonic() - since < STUCK_GRACE_S:
+        return None
+    reason = rollout.get("reason") or "unknown"
+    return CliError(
+        EXIT_REFUSED,
+        "rollout_stuck",
+        f"{record['kind'].lower()}/{record['name']}: {reason}: {rollout.get('message') or '-'}",
+    )

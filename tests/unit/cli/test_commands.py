@@ -233,6 +233,40 @@ def test_wait_on_a_failed_rollout_exits_1(scs: Any, stub: Any, project: Any) -> 
     )
 
 
+STUCK = {**RECORD, "rollout": {"state": "stuck", "reason": "FailedCreate", "replicas": 2,
+         "message": 'serviceaccount "builder" not found'}}  # fmt: skip
+
+
+def test_wait_on_a_rollout_stuck_past_the_grace_exits_1(
+    scs: Any, stub: Any, project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli import rollout
+
+    monkeypatch.setattr(rollout, "POLL_S", 0.01)
+    monkeypatch.setattr(rollout, "STUCK_GRACE_S", 0.05)
+    stub.on("POST", f"{WL}/web/start", 200, RECORD)
+    stub.on("GET", f"{WL}/web", 200, STUCK)
+    run = scs("start", "web", "--wait", "-p", "vision", "-n", "dev")
+    assert run.code == 1
+    assert run.err.splitlines()[-1] == (
+        'error: rollout_stuck: deployment/web: FailedCreate: serviceaccount "builder" not found'
+    )
+    assert run.err.count("error:") == 1
+
+
+def test_a_stuck_rollout_within_the_grace_is_still_waited_for(
+    scs: Any, stub: Any, project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli import rollout
+
+    monkeypatch.setattr(rollout, "POLL_S", 0.01)
+    stub.on("POST", f"{WL}/web/start", 200, RECORD)
+    stub.on("GET", f"{WL}/web", 200, STUCK)
+    run = scs("start", "web", "--wait", "--timeout", "0.2", "-p", "vision", "-n", "dev")
+    assert run.code == 5
+    assert run.err.splitlines()[-1] == "error: wait_timeout: rollout not complete after 0s"
+
+
 def test_delete_service_names_its_kind(scs: Any, stub: Any, project: Any) -> None:
     stub.on("DELETE", "/projects/p-1/services/web", 200, {"deleted": True})
     run = scs("delete", "svc", "web", "-p", "vision", "-n", "dev")
