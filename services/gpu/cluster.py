@@ -39,7 +39,9 @@ def _translated(call: Callable[[], T], what: str) -> T:
     except ApiException as exc:
         raise _translate(exc, what) from exc
     except (HTTPError, OSError) as exc:
-        raise ClusterUnavailable(f"{what}: the cluster did not answer: {exc}") from exc
+        logger.warning("%s: the cluster did not answer: %s", what, exc)
+        reason = kube.unreachable_reason(exc)
+        raise ClusterUnavailable(f"{what}: the cluster did not answer ({reason})") from exc
 
 
 def _translate(exc: ApiException, what: str) -> Exception:
@@ -102,7 +104,10 @@ class Cluster:
             try:
                 self._api = _translated(kube.api_client, "loading the kubeconfig")
             except ConfigException as exc:
-                raise ClusterUnavailable(f"no usable kubeconfig: {exc}") from exc
+                logger.warning("no usable kubeconfig: %s", exc)
+                raise ClusterUnavailable(
+                    "the cluster is not reachable (no usable cluster configuration)"
+                ) from exc
         return client.CoreV1Api(self._api)
 
     def list_nodes(self) -> tuple[list[NodeFacts], str]:
@@ -171,4 +176,6 @@ class Cluster:
         except ApiException as exc:
             raise _translate(exc, what) from exc
         except (HTTPError, OSError) as exc:
-            raise ClusterUnavailable(f"{what}: the connection broke: {exc}") from exc
+            logger.warning("%s: the connection broke: %s", what, exc)
+            reason = kube.unreachable_reason(exc)
+            raise ClusterUnavailable(f"{what}: the connection broke ({reason})") from exc
