@@ -214,7 +214,7 @@ def add(ctx: Context) -> int:
         if not ctx.args.role:
             raise _usage(f"`scs add member` needs --role ({' or '.join(ROLES)})", "role")
         project = ctx.project_record()
-        user = resolve_user(ctx, ctx.args.name)
+        user = _member_to_be(ctx, project)
         body = {"user_id": user["id"], "role": ctx.args.role}
         answer = ctx.gateway.call("POST", api_path("projects", project["id"], "members"), body)
         line = f"member/{ctx.args.name} added to project {project['name']} as {ctx.args.role}"
@@ -227,6 +227,28 @@ def add(ctx: Context) -> int:
     answer = ctx.gateway.call("POST", path, {"user_id": user["id"]})
     line = f"department-admin/{ctx.args.name} added to department {ctx.args.department}"
     return _done(ctx, answer, line)
+
+
+def _member_to_be(ctx: Context, project: dict[str, Any]) -> dict[str, Any]:
+    """The user to add; when the caller may not look users up, first whether they may manage
+    the project's members at all (GET .../permissions: the caller's own rights)."""
+    try:
+        return resolve_user(ctx, ctx.args.name)
+    except CliError as exc:
+        if exc.exit_code != EXIT_FORBIDDEN:
+            raise
+        try:
+            rights = ctx.gateway.get(api_path("projects", project["id"], "permissions"))
+        except CliError:
+            raise exc from None
+        if "manage_members" in (rights.get("allowed") or {}).get("tenancy", []):
+            raise
+        raise CliError(
+            EXIT_FORBIDDEN,
+            "forbidden",
+            f"you may not manage members of project {project['name']}",
+            "project",
+        ) from exc
 
 
 def remove(ctx: Context) -> int:

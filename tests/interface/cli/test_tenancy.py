@@ -119,3 +119,17 @@ def test_rates_are_read_and_set(scs: Scs) -> None:
     assert rates["cpu_core_seconds"] == "0.00002"
     result = scs("set-rates", "cpu_core_seconds=-1")
     assert result.code == 1 and "(field: cpu_core_seconds)" in result.err
+
+
+def test_a_plain_member_is_told_they_may_not_manage_members(scs: Scs) -> None:
+    scs.login(*ADMIN)
+    ok(scs("create", "user", "erin", "--password", "erin-password-1"))
+    ok(scs("create", "department", "erins"))
+    ok(scs("create", "project", "erins", "--department", "erins"))
+    ok(scs("add", "member", "erin", "--role", "user", "-p", "erins"))
+    scs.login("erin", "erin-password-1")
+    result = scs("add", "member", "erin", "--role", "project_admin", "-p", "erins")
+    assert (result.code, result.err) == (
+        4,
+        "error: forbidden: you may not manage members of project erins (field: project)\n",
+    )

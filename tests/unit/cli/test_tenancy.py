@@ -271,9 +271,26 @@ def test_a_project_admin_adds_a_member_by_id(scs: Any, stub: Any, project: Any) 
     assert run.code == 0, run.err
     assert stub.requests[-1]["body"] == {"user_id": BOB["id"], "role": "user"}
 
+    rights = {"project_id": "p-1", "roles": ["project_admin"],
+              "allowed": {"tenancy": ["view_project", "manage_members"]}}  # fmt: skip
+    stub.on("GET", "/projects/p-1/permissions", 200, rights)
     run = scs("add", "member", "bob", "--role", "user", "-p", "vision")
     assert run.code == 4 and one_line(run)
     assert "only a cloud admin can look up a user by name: pass its id (field: user)" in run.err
+
+
+def test_a_plain_member_is_told_they_may_not_manage_members(
+    scs: Any, stub: Any, project: Any
+) -> None:
+    stub.on("GET", "/users", 403, FORBIDDEN)
+    rights = {"project_id": "p-1", "roles": ["user"], "allowed": {"tenancy": ["view_project"]}}
+    stub.on("GET", "/projects/p-1/permissions", 200, rights)
+    run = scs("add", "member", "bob", "--role", "project_admin", "-p", "vision")
+    assert (run.code, run.err) == (
+        4,
+        "error: forbidden: you may not manage members of project vision (field: project)\n",
+    )
+    assert sent(stub, "POST") == []
 
 
 @pytest.mark.parametrize(
