@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from cli import names
+from cli import names, settings
 from cli.client import api_path
 from cli.context import Context
-from cli.errors import EXIT_REFUSED, CliError
+from cli.errors import EXIT_FORBIDDEN, EXIT_REFUSED, CliError
 from cli.render import details, show, structured
 from cli.resources import COLUMNS
 
@@ -86,13 +86,36 @@ def uncordon(ctx: Context) -> int:
 
 def get_gpus(ctx: Context) -> tuple[Any, list, str]:
     """With -p: the project's view per model (NAME: a model); else every node's devices
-    (cloud admin; NAME: a node)."""
+    (cloud admins; NAME: a node). Anyone else without -p gets the view of the configured
+    default project."""
     if getattr(ctx.args, "project", None):
-        answer = ctx.gateway.get(api_path("projects", ctx.project(), "gpus"))
-        rows, field, columns = answer["models"], "model", "gpu_models"
-    else:
+        return _named_rows(ctx, _project_gpus(ctx), "model", "gpu_models")
+    try:
         answer = ctx.gateway.get("/gpus")
-        rows, field, columns = answer["nodes"], "node", "gpus"
+    except CliError as exc:
+        if exc.exit_code != EXIT_FORBIDDEN:
+            raise
+        if not settings.load_config().get("project"):
+            raise CliError(
+                exc.exit_code,
+                exc.code,
+                f"{exc.message}; pass -p PROJECT for the project's GPUs per model",
+                exc.field,
+            ) from exc
+        logger.info("every node's GPUs are for cloud admins: the default project's view")
+        return _named_rows(ctx, _project_gpus(ctx), "model", "gpu_models")
+    return _named_rows(ctx, answer, "node", "gpus")
+
+
+def _project_gpus(ctx: Context) -> dict[str, Any]:
+    return dict(ctx.gateway.get(api_path("projects", ctx.project(), "gpus")))
+
+
+def _named_rows(
+    ctx: Context, answer: dict[str, Any], field: str, columns: str
+) -> tuple[Any, list, str]:
+    """The answer's rows (`nodes` or `models`), only the one NAME names if given."""
+    rows = answer[f"{field}s"]
     if ctx.args.name:
         rows = [row for row in rows if row.get(field) == ctx.args.name]
         if not rows:

@@ -127,6 +127,28 @@ def test_get_gpus_of_the_cluster_and_of_a_project(scs: Any, stub: Any, project: 
     )
 
 
+def test_get_gpus_without_p_falls_back_to_the_default_project(
+    scs: Any, stub: Any, project: Any
+) -> None:
+    refused = {"code": "forbidden", "message": "view on gpu is not permitted", "details": {}}
+    stub.on("GET", "/gpus", 403, refused)
+    run = scs("get", "gpus")
+    assert (run.code, run.err) == (
+        4,
+        "error: forbidden: view on gpu is not permitted;"
+        " pass -p PROJECT for the project's GPUs per model\n",
+    )
+
+    model = {"model": "T4", "arch": "amd64", "supported": True, "nodes": 1, "allocatable": 4,
+             "allocated": 1, "free": 3, "max_free_on_one_node": 3}  # fmt: skip
+    stub.on("GET", "/projects/p-1/gpus", 200, {"synced": True, "matrix": {}, "models": [model]})
+    assert scs("config", "set-project", "vision").code == 0
+    run = scs("get", "gpus", "T4")
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[1].split() == ["T4", "amd64", "yes", "1", "4", "1", "3", "3"]
+    assert stub.requests[-1]["path"] == "/api/v1/projects/p-1/gpus"
+
+
 # -- config -----------------------------------------------------------------------------------
 
 CONFIGMAP = {"kind": "ConfigMap", "namespace": "dev", "name": "settings", "keys": ["mode"],
