@@ -7,11 +7,12 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from cli import settings
 from cli.client import Gateway
 from cli.context import Context
-from cli.errors import EXIT_NOT_LOGGED_IN, EXIT_REFUSED, CliError
+from cli.errors import EXIT_NOT_LOGGED_IN, EXIT_REFUSED, EXIT_USAGE, CliError
 from cli.parser import build_parser
 
 # A reader that went away (`scs get pods | head -1`): end quietly with the status a shell
@@ -26,8 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    gateway = Gateway(settings.server_url(getattr(args, "server", None)), settings.token())
     try:
+        gateway = Gateway(_server(args), settings.token())
         if args.needs_login and not gateway.token:
             raise CliError(
                 EXIT_NOT_LOGGED_IN, "not_logged_in", "not logged in: run `scs login` first"
@@ -46,6 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # An answer without the fields this client knows: a version mismatch, not a crash.
         sys.stderr.write(f"error: unexpected_answer: the gateway's answer lacks {exc}\n")
         return EXIT_REFUSED
+
+
+def _server(args: Any) -> str:
+    try:
+        return settings.server_url(getattr(args, "server", None))
+    except ValueError as exc:
+        raise CliError(EXIT_USAGE, "usage", str(exc), "server") from exc
 
 
 def _silence_stdout() -> None:

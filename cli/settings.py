@@ -11,8 +11,10 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
+API_PREFIX = "/api/v1"  # cli/client.py adds it to every path
 
 
 def config_dir() -> Path:
@@ -71,9 +73,21 @@ def update_config(**values: str | None) -> dict[str, Any]:
 
 
 def server_url(flag: str | None) -> str:
-    """--server, else SCS_SERVER, else the server of the last login, else the default."""
-    url = flag or os.environ.get("SCS_SERVER") or load_credentials().get("server")
-    return str(url or DEFAULT_SERVER).rstrip("/")
+    """--server, else SCS_SERVER, else the server of the last login, else the default.
+
+    An http:// or https:// URL; a trailing `/api/v1` (the API's own prefix) is dropped.
+    Anything else raises ValueError naming where it came from.
+    """
+    source = "--server" if flag else "SCS_SERVER"
+    url = flag or os.environ.get("SCS_SERVER")
+    if not url:
+        source, url = "the stored login's server", load_credentials().get("server")
+    url = str(url or DEFAULT_SERVER).strip().rstrip("/")
+    url = url.removesuffix(API_PREFIX).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{source} {url!r} is not a URL: give http://HOST:PORT (or https://)")
+    return url
 
 
 def token() -> str | None:

@@ -1,5 +1,5 @@
-"""The CLI as a Unix tool (faked: the gateway, see conftest.py): a reader that leaves early.
-`scs` runs as its own process here, since a broken pipe needs a real one."""
+"""The CLI as a Unix tool (faked: the gateway, see conftest.py): a reader that leaves early
+(`scs` as its own process, since a broken pipe needs a real one) and the server's URL."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+from cli.__main__ import main
 
 RECORD = {"kind": "Deployment", "name": "web", "namespace": "dev", "replicas": 2,
           "stopped": False, "revision": 1, "rollout": {"state": "complete"}}  # fmt: skip
@@ -47,3 +51,21 @@ def test_a_closed_pipe_ends_quietly_with_141(stub: Any, project: Any, config_dir
         os.close(write_end)
     assert (done.returncode, done.stderr) == (141, b"")
     assert any(r["path"] == f"/api/v1{base}" for r in stub.requests)
+
+
+@pytest.mark.parametrize("server", ["127.0.0.1:18080", "localhost", "ftp://host", "http://"])
+def test_a_server_without_http_is_a_usage_error(
+    server: str, config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--server", server, "get", "projects"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: usage: --server ") and err.count("\n") == 1
+    assert err.endswith("is not a URL: give http://HOST:PORT (or https://) (field: server)\n")
+
+
+def test_the_api_prefix_of_a_server_url_is_dropped(
+    stub: Any, project: Any, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCS_TOKEN", "t0k3n")
+    assert main(["--server", f"{stub.url}/api/v1/", "get", "projects"]) == 0
+    assert stub.requests[-1]["path"] == "/api/v1/projects"
