@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import sys
 
 from cli import names, settings
 from cli.context import Context, resolve_project
@@ -15,10 +16,19 @@ logger = logging.getLogger(__name__)
 
 
 def _ask(prompt: str, secret: bool) -> str:
-    try:
-        return getpass.getpass(prompt) if secret else input(prompt)
-    except EOFError as exc:
-        raise CliError(EXIT_USAGE, "no_input", f"{prompt.strip(': ')} is needed") from exc
+    """Asked on a terminal; read as the next line of stdin otherwise (a pipe, a file), without
+    a prompt or getpass's warnings. An empty answer is refused."""
+    needed = CliError(EXIT_USAGE, "no_input", f"{prompt.strip(': ')} is needed")
+    if not sys.stdin.isatty():
+        answer = sys.stdin.readline().rstrip("\r\n")
+    else:
+        try:
+            answer = getpass.getpass(prompt) if secret else input(prompt)
+        except EOFError as exc:
+            raise needed from exc
+    if not answer:
+        raise needed
+    return answer
 
 
 def login(ctx: Context) -> int:

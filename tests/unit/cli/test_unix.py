@@ -69,3 +69,31 @@ def test_the_api_prefix_of_a_server_url_is_dropped(
     monkeypatch.setenv("SCS_TOKEN", "t0k3n")
     assert main(["--server", f"{stub.url}/api/v1/", "get", "projects"]) == 0
     assert stub.requests[-1]["path"] == "/api/v1/projects"
+
+
+def _scs_process(stub: Any, config_dir: Path, stdin: bytes, *argv: str) -> Any:
+    env = {**os.environ, "SCS_CONFIG_DIR": str(config_dir)}
+    for name in ("SCS_TOKEN", "SCS_SERVER", "SCS_USERNAME", "SCS_PASSWORD"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "--server", stub.url, *argv],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+        start_new_session=True,  # no controlling terminal, as under a pipe in a script
+    )
+
+
+def test_login_reads_a_piped_password_without_a_prompt(stub: Any, config_dir: Path) -> None:
+    stub.on("POST", "/auth/login", 201, {"token": "tok-1", "expires_at": "x"})
+    done = _scs_process(stub, config_dir, b"pw-from-a-pipe\n", "login", "-u", "ana")
+    assert (done.returncode, done.stderr) == (0, b""), done.stderr
+    assert stub.requests[-1]["body"] == {"username": "ana", "password": "pw-from-a-pipe"}
+
+
+def test_login_with_an_empty_piped_password_is_one_line(stub: Any, config_dir: Path) -> None:
+    done = _scs_process(stub, config_dir, b"", "login", "-u", "ana")
+    assert (done.returncode, done.stderr) == (2, b"error: no_input: Password is needed\n")
+    assert stub.requests == []
