@@ -173,7 +173,15 @@ def _new_password(ctx: Context) -> tuple[str, bool]:
         return password, False
     if ctx.args.password:
         return str(ctx.args.password), False
-    return secrets.token_urlsafe(GENERATED_PASSWORD_BYTES), True
+    return generated_password(), True
+
+
+def generated_password() -> str:
+    """24 URL-safe characters, drawn again while the first is '-' (which `--password` and
+    other option parsers would read as an option)."""
+    while (password := secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)).startswith("-"):
+        pass
+    return password
 
 
 def create_user(ctx: Context) -> int:

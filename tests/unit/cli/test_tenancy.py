@@ -139,6 +139,14 @@ def test_create_user_generates_a_password_shown_once_on_stderr(
     assert stub.requests[-1]["body"]["password"] != password  # a new one each time
 
 
+def test_a_generated_password_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli import tenancy
+
+    draws = iter(["-starts-with-a-dash", "_fine"])
+    monkeypatch.setattr(tenancy.secrets, "token_urlsafe", lambda _n: next(draws))
+    assert tenancy.generated_password() == "_fine"
+
+
 def test_create_user_with_a_password_from_stdin_as_a_cloud_admin(
     scs: Any, stub: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
