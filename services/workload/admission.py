@@ -15,6 +15,7 @@ from services.workload.isolation import (
     CONTAINER_VALUE,
     HOST_PORT,
     KATA_RUNTIME_CLASS,
+    METADATA_UNSET,
     POD_FLAG,
     POD_PREFIX,
     POD_UNSET,
@@ -25,6 +26,7 @@ from services.workload.isolation import (
     SAFE_CAPABILITIES,
     SELINUX,
     SYSCTLS,
+    TEMPLATE_UNSET,
     TOLERATE_ALL,
     UNCONFINED_ANNOTATION,
     VOLUME_SOURCE,
@@ -180,6 +182,34 @@ def _tolerate_all(rule: Rule) -> str:
     )
 
 
+def _template_unset(rule: Rule) -> str:
+    # A Pod gets it from the cluster (the RuntimeClass admission sets the overhead).
+    return f"object.kind == 'Pod' || !has(variables.spec.{rule.field})"
+
+
+def _metadata_unset(rule: Rule) -> str:
+    """None on the templates; on the object itself only what the cluster puts there (the
+    rule's values) or what the object already carried (an update must not wedge on an object
+    made before the rule). Pods are not checked: their controllers set both fields."""
+    field = rule.field
+    if field == "ownerReferences":
+        allowed = f"(object.kind == 'Job' && has(x.kind) && x.kind in {_list(rule.values)})"
+    else:
+        allowed = f"x in {_list(rule.values)}"
+    kept = (
+        f"(request.operation == 'UPDATE' && has(oldObject.metadata.{field}) && "
+        f"x in oldObject.metadata.{field})"
+    )
+    own = f"(!has(object.metadata.{field}) || object.metadata.{field}.all(x, {allowed} || {kept}))"
+    pods = f"(!has(variables.meta.{field}) || size(variables.meta.{field}) == 0)"
+    jobs = (
+        "(object.kind != 'CronJob' || !has(object.spec.jobTemplate.metadata) || "
+        f"!has(object.spec.jobTemplate.metadata.{field}) || "
+        f"size(object.spec.jobTemplate.metadata.{field}) == 0)"
+    )
+    return f"object.kind == 'Pod' || ({own} && {pods} && {jobs})"
+
+
 _RENDERERS = {
     POD_PREFIX: _prefix,
     POD_UNSET: _unset,
@@ -190,6 +220,8 @@ _RENDERERS = {
     SYSCTLS: _sysctls,
     SELINUX: _selinux,
     TOLERATE_ALL: _tolerate_all,
+    TEMPLATE_UNSET: _template_unset,
+    METADATA_UNSET: _metadata_unset,
 }
 
 
@@ -209,9 +241,13 @@ def message_expression(rule: Rule) -> str:
         SYSCTLS: f"'.securityContext.{rule.field}[].name'",
         SELINUX: f"'[.containers[]].securityContext.{rule.field}'",
         TOLERATE_ALL: f"'.{rule.field}[]'",
+        TEMPLATE_UNSET: f"'.{rule.field}'",
+        METADATA_UNSET: f"'.{rule.field}'",
     }[rule.shape]
     reason = rule.reason.replace("'", "\\'")
     where = _META_WHERE if rule.shape == PROFILE_ANNOTATION else _WHERE
+    if rule.shape == METADATA_UNSET:
+        where = f"'metadata.{rule.field} or ' + {_META_WHERE}"
     return f"{where} + {subject} + ': {reason}'"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from nameko.exceptions import UnknownService
 
-from services.workload import gpus, grants, isolation, lifecycle, records
+from services.workload import gpus, grants, isolation, lifecycle, preflight, records
 from services.workload.deps import Deps
 from services.workload.exceptions import (
     InvalidManifest,
@@ -175,6 +175,7 @@ def _reserve_for_existing(
 def _validate(documents: list[Document], project_id: str, namespace: str) -> None:
     """The checks that need neither the cluster nor the database, first."""
     for doc in documents:
+        preflight.check(doc)  # counts within bounds; companions' metadata
         if doc.role == WORKLOAD:
             prepare_workload(doc, project_id, namespace)
         else:

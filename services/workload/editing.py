@@ -1,8 +1,9 @@
 """Editing a workload as YAML: the whole object replaced, under the same rules as a create.
 
 The new document must be one workload of the same kind and name. It goes through the same
-checks (isolation, labels, Kata), is re-priced (pod cost and replica count), and replaces the
-object's spec, labels and annotations in the cluster; the quota follows as for an update.
+checks (counts, isolation, labels, Kata, GPU placement when it asks for GPUs and what the
+placement reads changed), is re-priced (pod cost and replica count), and replaces the object's
+spec, labels and annotations in the cluster; the quota follows as for an update.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import copy
 import logging
 from typing import Any
 
-from services.workload import grants
+from services.workload import gpus, grants, preflight
 from services.workload.creation import prepare_workload
 from services.workload.deps import Deps
 from services.workload.exceptions import InvalidManifest, InvalidOperation
@@ -44,12 +45,17 @@ def edit_yaml(
         raise InvalidOperation(f"the name must stay {name}", {"field": "metadata.name"})
     if row.stopped:
         raise InvalidOperation(f"{name} is stopped; start it first", {"field": "manifest"})
+    preflight.check(doc)
     prepare_workload(doc, project_id, namespace)
     spec = doc.body.setdefault("spec", {})
     if row.kind in SCALABLE and "replicas" not in spec:
         # As `kubectl apply` does: a manifest that names no replicas keeps the current count,
         # so an edit does not undo the autoscaler's (or the last manual) scale.
         spec["replicas"] = row.replicas
+    if pod_cost(doc.body).gpu:
+        current = deps.cluster.get(row.kind, namespace, name)
+        before = dig(current, pod_template_path(row.kind))
+        gpus.replace(deps.owners.get("gpu"), project_id, doc.body, before, actor)
 
     cost = pod_cost(doc.body)
     replicas = replicas_of(doc.body) if row.kind in SCALABLE else row.replicas

@@ -52,10 +52,11 @@ def rollback(
             {"field": "revision", "known": [number for number, _, _ in history]},
         )
     body = deps.cluster.get(row.kind, namespace, name)
+    before = copy.deepcopy(body["spec"]["template"])
     body["spec"]["template"] = chosen[0]
     logger.info("rolling %s %s/%s back to revision %s", row.kind, namespace, name, revision)
     data = {"to_revision": revision}
-    return replace_template(deps, row, body, actor, "workload.rolled_back", data)
+    return replace_template(deps, row, body, actor, "workload.rolled_back", data, before)
 
 
 def _history(deps: Deps, row: Workload) -> list[tuple[int, dict[str, Any], str | None]]:

@@ -19,11 +19,21 @@ Rule shapes:
 - CONTAINER_VALUE: a container securityContext field must not be in `values` (procMount);
 - SYSCTLS: securityContext.sysctls[].name must be in `values` (the safe set);
 - SELINUX: seLinuxOptions (pod and containers) without user/role and with a type in `values`;
-- TOLERATE_ALL: no toleration with operator Exists and an empty key.
+- TOLERATE_ALL: no toleration with operator Exists and an empty key;
+- TEMPLATE_UNSET: a pod-spec field a workload's pod template must not set (overhead: the Kata
+  RuntimeClass sets it on each pod, and the apiserver refuses a pod whose overhead differs);
+  Pods themselves carry it from the cluster and are not checked;
+- METADATA_UNSET: a metadata field (finalizers, ownerReferences) that a workload, its pod
+  template and a CronJob's job template must not set: a finalizer no controller removes wedges
+  the deletion of the workload and its namespace, an owner reference lets the garbage collector
+  delete the workload behind the platform. `values` are what the cluster itself puts on a
+  workload's own metadata (the garbage collector's finalizers while deleting; a CronJob as the
+  owner of its Jobs), which only the admission policy lets through. Pods are not checked (their
+  controllers set both); companions of a stream are checked on their own metadata.
 
 Together they are the Kubernetes Pod Security "baseline" profile plus the platform's own rules
 (Kata only, no nodeName, no inline CSI volumes, no system priority classes, no catch-all
-toleration).
+toleration, no pod overhead, no finalizers or owner references).
 """
 
 from __future__ import annotations
@@ -56,6 +66,8 @@ CONTAINER_VALUE = "container_value"
 SYSCTLS = "sysctls"
 SELINUX = "selinux"
 TOLERATE_ALL = "tolerate_all"
+TEMPLATE_UNSET = "template_unset"
+METADATA_UNSET = "metadata_unset"
 
 # Sysctls the Pod Security "baseline" profile allows (namespaced, isolated per pod).
 SAFE_SYSCTLS: tuple[str, ...] = (
@@ -193,6 +205,29 @@ RULES: tuple[Rule, ...] = (
         "tolerations",
         "a toleration with operator Exists needs a key (an empty key tolerates every taint)",
     ),
+    Rule(
+        "pod_overhead",
+        TEMPLATE_UNSET,
+        "overhead",
+        f"the pod overhead is set from the {KATA_RUNTIME_CLASS} runtime class, and a pod whose "
+        "overhead differs from it is refused; leave overhead out",
+    ),
+    Rule(
+        "finalizers",
+        METADATA_UNSET,
+        "finalizers",
+        "finalizers are not allowed on workloads and their templates: one that no controller "
+        "removes blocks the deletion of the workload and its namespace",
+        ("foregroundDeletion", "orphan"),
+    ),
+    Rule(
+        "owner_references",
+        METADATA_UNSET,
+        "ownerReferences",
+        "ownerReferences are not allowed on workloads and their templates: they let the garbage "
+        "collector delete the workload behind the platform",
+        ("CronJob",),
+    ),
 )
 
 
@@ -215,14 +250,37 @@ def violations(body: dict[str, Any]) -> list[Violation]:
     for rule in RULES:
         if rule.shape == PROFILE_ANNOTATION:
             found.extend(_annotations(rule, body, kind))
+        elif rule.shape in (TEMPLATE_UNSET, METADATA_UNSET):
+            if kind != "Pod":  # a Pod carries both from its controller and the cluster
+                found.extend(_workload_only(rule, body, spec, prefix))
         else:
             found.extend(_check(rule, spec, prefix))
     return found
 
 
+def metadata_violations(body: dict[str, Any]) -> list[Violation]:
+    """The metadata rules on an object's own metadata (companions, HPAs)."""
+    metadata = body.get("metadata")
+    if not isinstance(metadata, dict):
+        return []
+    return [
+        Violation(rule.name, f"metadata.{rule.field}", rule.reason)
+        for rule in RULES
+        if rule.shape == METADATA_UNSET and _set(metadata.get(rule.field))
+    ]
+
+
 def check(body: dict[str, Any], document: int | None = None) -> None:
     """Raise IsolationViolation naming the first offending field (all of them in details)."""
-    found = violations(body)
+    _raise(violations(body), document)
+
+
+def check_metadata(body: dict[str, Any], document: int | None = None) -> None:
+    """For objects that are not workloads: no finalizers or ownerReferences of their own."""
+    _raise(metadata_violations(body), document)
+
+
+def _raise(found: list[Violation], document: int | None) -> None:
     if not found:
         return
     first = found[0]
@@ -236,6 +294,32 @@ def check(body: dict[str, Any], document: int | None = None) -> None:
             "violations": [v.to_dict() for v in found],
         },
     )
+
+
+def metadata_paths(kind: str) -> list[tuple[str, ...]]:
+    """The metadata a workload of `kind` carries: its own, its job template's, its pods'."""
+    paths: list[tuple[str, ...]] = [("metadata",)]
+    if kind == "CronJob":
+        paths.append(("spec", "jobTemplate", "metadata"))
+    paths.append(pod_template_path(kind) + ("metadata",))
+    return paths
+
+
+def _workload_only(
+    rule: Rule, body: dict[str, Any], spec: dict[str, Any], prefix: str
+) -> list[Violation]:
+    if rule.shape == TEMPLATE_UNSET:
+        return _unset(rule, spec, prefix)
+    found = []
+    for path in metadata_paths(str(body.get("kind"))):
+        metadata = dig(body, path)
+        if isinstance(metadata, dict) and _set(metadata.get(rule.field)):
+            found.append(Violation(rule.name, ".".join(path + (rule.field,)), rule.reason))
+    return found
+
+
+def _set(value: Any) -> bool:
+    return value not in (None, "", [], {})
 
 
 def force_kata(body: dict[str, Any]) -> None:

@@ -12,10 +12,10 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from services.workload import forms, grants, isolation, records
+from services.workload import forms, gpus, grants, isolation, records
 from services.workload.deps import Deps
 from services.workload.exceptions import InvalidOperation, ObjectNotFound, WorkloadNotFound
-from services.workload.manifests import dig, pod_template_path
+from services.workload.manifests import dig, ensure_pod_spec, pod_template_path
 from services.workload.models import Workload
 from services.workload.quota_usage import fill_default_requests, pod_cost
 from shared.events import SYSTEM_ACTOR
@@ -140,11 +140,13 @@ def update(
     row = load_row(deps, project_id, namespace, name)
     body = deps.cluster.get(row.kind, namespace, name)
     template = dig(body, pod_template_path(row.kind))
+    before = copy.deepcopy(template)
     changed = _apply_container_changes(template, change.get("containers") or [])
     if change.get("labels"):
         _apply_labels(body, change["labels"])
         changed.append("labels")
-    return replace_template(deps, row, body, actor, "workload.updated", {"changed": changed})
+    data = {"changed": changed}
+    return replace_template(deps, row, body, actor, "workload.updated", data, before)
 
 
 def set_strategy(
@@ -171,21 +173,38 @@ def set_scheduling(
     """Replace node selector, required node affinity and tolerations of the pod template."""
     row = load_row(deps, project_id, namespace, name)
     body = deps.cluster.get(row.kind, namespace, name)
+    before = copy.deepcopy(dig(body, pod_template_path(row.kind)))
     spec = dig(body, pod_template_path(row.kind))["spec"]
     for key in ("nodeSelector", "affinity", "tolerations"):
         spec.pop(key, None)
     spec.update(forms.scheduling(form))
     data = {"changed": ["scheduling"]}
-    return replace_template(deps, row, body, actor, "workload.updated", data)
+    return replace_template(deps, row, body, actor, "workload.updated", data, before)
 
 
 def replace_template(
-    deps: Deps, row: Workload, body: dict[str, Any], actor: str, event: str, data: dict
+    deps: Deps,
+    row: Workload,
+    body: dict[str, Any],
+    actor: str,
+    event: str,
+    data: dict,
+    before: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write a changed object back, re-checking isolation and re-pricing its pods."""
+    """Write a changed object back, re-checking isolation, GPU placement and the quota.
+
+    `before` is the pod template being replaced: a template asking for GPUs is placed again
+    by the gpu service (as on create) when what the placement reads changed, or always when
+    `before` is unknown; a refusal comes before anything is reserved or changed.
+    """
     isolation.check(body)
     isolation.force_kata(body)
     fill_default_requests(body)
+    if row.stopped and row.kind == "DaemonSet":
+        # a stopped DaemonSet keeps the selector no node carries (a new scheduling policy or
+        # an older revision would otherwise bring its pods back unpaid)
+        ensure_pod_spec(body).setdefault("nodeSelector", {})[STOPPED_NODE_LABEL] = "true"
+    gpus.replace(deps.owners.get("gpu"), row.project_id, body, before, actor)
     cost = pod_cost(body)
     pods = 0 if row.stopped else quota_pods(row, row.replicas)
     change = None

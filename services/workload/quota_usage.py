@@ -1,9 +1,17 @@
 """What a workload costs the project's quota: requests of its pod template plus Kata overhead.
 
 Per pod: CPU and memory requests (a container's limit stands in for a missing request, as the
-apiserver defaults it), the larger of the app containers' sum and the largest init container,
-GPUs (`nvidia.com/gpu` limits), and the RuntimeClass overhead (cpu 250m, memory 160Mi) charged
-apart as `overhead`. Quota items are exact integers: millicores and bytes.
+apiserver defaults it) and GPUs (`nvidia.com/gpu` limits), combined as Kubernetes computes a
+pod's effective request (and so its ResourceQuota usage), per resource:
+
+    max(sum(app containers) + sum(sidecars),
+        for each init container i in order: request(i) + sum(sidecars declared before i))
+
+where a sidecar is an init container with `restartPolicy: Always` (it keeps running beside the
+app containers; a sidecar's own term is itself plus the sidecars before it). The RuntimeClass
+overhead (cpu 250m, memory 160Mi) is charged apart as `overhead`: the platform forces the Kata
+class, whose admission sets `spec.overhead` on every pod, so a template may not set it
+(isolation rule `pod_overhead`). Quota items are exact integers: millicores and bytes.
 """
 
 from __future__ import annotations
@@ -43,18 +51,38 @@ class PodCost:
 
 
 def pod_cost(body: dict[str, Any]) -> PodCost:
-    """The per-pod cost of a workload object's pod template."""
+    """The per-pod cost of a workload object's pod template (Kubernetes' effective request)."""
     spec = pod_spec(body)
     prefix = ".".join(pod_spec_path(str(body.get("kind"))))
-    app = [_container_cost(c, f"{prefix}.containers[{i}]") for i, c in _each(spec, "containers")]
-    init = [
-        _container_cost(c, f"{prefix}.initContainers[{i}]")
-        for i, c in _each(spec, "initContainers")
-    ]
-    totals = [sum(values) for values in zip(*app, strict=True)] if app else [0, 0, 0]
-    for values in init:
-        totals = [max(total, value) for total, value in zip(totals, values, strict=True)]
-    return PodCost(cpu=totals[0], memory=totals[1], gpu=totals[2])
+    totals = (0, 0, 0)
+    for i, container in _each(spec, "containers"):
+        totals = _add(totals, _container_cost(container, f"{prefix}.containers[{i}]"))
+    sidecars = (0, 0, 0)  # the sidecars started so far
+    init_peak = (0, 0, 0)  # the highest of the init containers' terms, per resource
+    for i, container in _each(spec, "initContainers"):
+        values = _container_cost(container, f"{prefix}.initContainers[{i}]")
+        if is_sidecar(container):
+            sidecars = _add(sidecars, values)
+            totals = _add(totals, values)  # it runs beside the app containers
+            term = sidecars
+        else:
+            term = _add(values, sidecars)
+        init_peak = _max(init_peak, term)
+    cpu, memory, gpu = _max(totals, init_peak)
+    return PodCost(cpu=cpu, memory=memory, gpu=gpu)
+
+
+def is_sidecar(container: dict[str, Any]) -> bool:
+    """An init container that keeps running beside the app containers (a native sidecar)."""
+    return container.get("restartPolicy") == "Always"
+
+
+def _add(a: tuple[int, int, int], b: tuple[int, int, int]) -> tuple[int, int, int]:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
+
+
+def _max(a: tuple[int, int, int], b: tuple[int, int, int]) -> tuple[int, int, int]:
+    return (max(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2]))
 
 
 def fill_default_requests(body: dict[str, Any]) -> list[str]:

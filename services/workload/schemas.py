@@ -19,7 +19,8 @@ from shared.schemas import StrictSchema, load
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 QUANTITY = r"^[+]?[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
-MAX_REPLICAS = 1000
+MAX_REPLICAS = 1000  # pods of one workload at once: scale, form, HPA, manifests (preflight.py)
+MAX_COMPLETIONS = 100_000  # a Job's completions: run `parallelism` at a time, not paid at once
 
 
 def Name(**kwargs: Any) -> fields.String:  # noqa: N802 - reads like a field class
@@ -106,8 +107,8 @@ class WorkloadFormSchema(StrictSchema):
     scheduling = fields.Nested(SchedulingSchema)
     labels = fields.Dict(keys=fields.String(), values=fields.String())
     schedule = fields.String(validate=validate.Length(min=1, max=128))
-    completions = fields.Integer(strict=True, validate=validate.Range(min=1))
-    parallelism = fields.Integer(strict=True, validate=validate.Range(min=0))
+    completions = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_COMPLETIONS))
+    parallelism = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_REPLICAS))
     backoff_limit = fields.Integer(strict=True, validate=validate.Range(min=0))
     restart_policy = fields.String(validate=validate.OneOf(["Never", "OnFailure"]))
 

@@ -37,6 +37,71 @@ def test_the_largest_init_container_counts_when_larger() -> None:
     assert pod_cost(body).cpu == 2000
 
 
+def _c(name: str, cpu: str, memory: str = "0", sidecar: bool = False) -> dict:
+    container = {"name": name, "resources": {"requests": {"cpu": cpu, "memory": memory}}}
+    if sidecar:
+        container["restartPolicy"] = "Always"
+    return container
+
+
+def test_a_native_sidecar_is_charged_beside_the_app_containers() -> None:
+    # The new-user report: app 100m/100Mi, sidecar 500m/300Mi. Kubernetes (and the mirrored
+    # ResourceQuota) counts 600m/400Mi, not the largest init container's 500m/300Mi.
+    body = _deployment(
+        [_c("app", "100m", "100Mi")], init=[_c("proxy", "500m", "300Mi", sidecar=True)]
+    )
+    cost = pod_cost(body)
+    assert (cost.cpu, cost.memory) == (600, 400 * 2**20)
+    assert (cost.overhead_cpu, cost.overhead_memory) == (250, 160 * 2**20)
+
+
+@pytest.mark.parametrize(
+    "init, app_cpu, cpu",
+    [
+        # Kubernetes' rule, per resource: max(sum(app) + sum(sidecars),
+        #   for each init container i in order: request(i) + sum(sidecars declared before i))
+        ([_c("s1", "1", sidecar=True)], "1", 2000),
+        ([_c(n, v, sidecar=True) for n, v in (("s1", "1"), ("s2", "2"), ("s3", "3"))], "1", 7000),
+        # a regular init container runs beside the sidecars declared before it ...
+        ([_c("s", "100m", sidecar=True), _c("i", "500m")], "200m", 600),
+        # ... but not beside those declared after it
+        ([_c("i", "500m"), _c("s", "100m", sidecar=True)], "200m", 500),
+        # regular init containers run one at a time: the largest term counts
+        ([_c("i1", "5"), _c("s1", "1", sidecar=True), _c("i2", "4")], "1", 5000),
+        ([_c("s1", "1", sidecar=True), _c("s2", "2", sidecar=True), _c("i", "5")], "1", 8000),
+        # no sidecar: the larger of the app containers' sum and the largest init container
+        ([_c("i1", "2"), _c("i2", "1")], "100m", 2000),
+        ([_c("i1", "50m")], "100m", 100),
+    ],
+)
+def test_the_effective_request_follows_kubernetes(init: list, app_cpu: str, cpu: int) -> None:
+    assert pod_cost(_deployment([_c("app", app_cpu)], init=init)).cpu == cpu
+
+
+def test_each_resource_takes_its_own_maximum() -> None:
+    # cpu peaks during the init container, memory while the app runs with its sidecar
+    body = _deployment(
+        [_c("app", "100m", "1Gi")],
+        init=[_c("s", "100m", "256Mi", sidecar=True), _c("migrate", "2", "64Mi")],
+    )
+    cost = pod_cost(body)
+    assert (cost.cpu, cost.memory) == (2100, 1280 * 2**20)
+
+
+def test_a_sidecar_limit_stands_in_for_its_request_and_gpus_follow_the_rule() -> None:
+    sidecar = {
+        "name": "s",
+        "restartPolicy": "Always",
+        "resources": {"limits": {"cpu": "300m", "memory": "64Mi", "nvidia.com/gpu": "1"}},
+    }
+    body = _deployment(
+        [{"name": "a", "resources": {"limits": {"cpu": "1", "nvidia.com/gpu": "1"}}}],
+        init=[sidecar],
+    )
+    cost = pod_cost(body)
+    assert (cost.cpu, cost.memory, cost.gpu) == (1300, 64 * 2**20, 2)
+
+
 def test_items_multiply_by_pods_and_keep_overhead_apart() -> None:
     docs = read_documents((INPUTS / "guestbook-all-in-one.yaml").read_text())
     frontend = [d for d in docs if d.name == "frontend" and d.kind == "Deployment"][0]
