@@ -6,50 +6,34 @@ Served: labels match STORAGE_NAMESPACE_SELECTOR (default `scs.io/managed=true`).
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 from services.storage import cluster
 from services.storage.exceptions import NamespaceNotInProject
+from shared.labels import (  # noqa: F401 - PROJECT_LABEL and selector_matches re-exported
+    PROJECT_LABEL,
+    NamespaceLabels,
+    selector_matches,
+)
 
 DEFAULT_SELECTOR = "scs.io/managed=true"
-PROJECT_LABEL = "scs.io/project"
 CACHE_SECONDS = 5.0
 
 _cache: dict[str, tuple[float, dict[str, str] | None]] = {}
 
 
-def selector_matches(selector: str, labels: dict[str, str]) -> bool:
-    for term in (t.strip() for t in selector.split(",") if t.strip()):
-        if "!=" in term:
-            key, value = term.split("!=", 1)
-            if labels.get(key.strip()) == value.strip():
-                return False
-        elif "=" in term:
-            key, value = term.split("=", 1)
-            if labels.get(key.strip()) != value.strip():
-                return False
-        elif term not in labels:
-            return False
-    return True
+def _labels() -> NamespaceLabels:
+    # the module's cache (tests reset it) and this service's cluster module, read at call time
+    return NamespaceLabels(cluster.get_namespace, CACHE_SECONDS, _cache)
 
 
 def labels_of(namespace: str) -> dict[str, str] | None:
-    now = time.monotonic()
-    cached = _cache.get(namespace)
-    if cached is not None and now - cached[0] < CACHE_SECONDS:
-        return cached[1]
-    found = cluster.get_namespace(namespace)
-    labels = None if found is None else dict(found["metadata"].get("labels") or {})
-    _cache[namespace] = (now, labels)
-    return labels
+    return _labels().labels_of(namespace)
 
 
 def served_project(namespace: str, selector: str) -> tuple[bool, str | None]:
-    labels = labels_of(namespace)
-    if labels is None or not selector_matches(selector, labels):
-        return False, None
-    return True, labels.get(PROJECT_LABEL)
+    """(served, project id) of a namespace under the selector."""
+    return _labels().served_project(namespace, selector)
 
 
 def check_in_project(namespace: str, project_id: str) -> None:
