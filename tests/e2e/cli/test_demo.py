@@ -65,7 +65,8 @@ def test_demo_plays_every_role_and_cleans_up(client: Client, scs: Scs) -> None:
         rf"ingress http://api\.shop-{tag}\.example/",
         out,
     )
-    assert re.search(r"service/storefront got address \d+\.\d+\.\d+\.\d+ \(3 pods", out)
+    # the address is the milestone; how many Ready pods are behind it by then varies
+    assert re.search(r"service/storefront got address \d+\.\d+\.\d+\.\d+ \(\d+ pods", out)
     assert re.search(r"GPU job pod recommender-training-\S+ placed on node gpu-t4-\d", out)
     assert re.search(r"catalog-api scaled \d -> 1 \(hpa", out)  # and back in
     assert re.search(r"read the last \d+ log lines of storefront-", out)
