@@ -221,10 +221,15 @@ def apply_manifest(
 
 
 def delete_claim(project_id: str, namespace: str, name: str, actor: str) -> dict[str, Any]:
+    """`deleted` is False when the claim was already being deleted (its protection finalizer
+    keeps it until no pod uses it), so a repeated delete is told apart from the first."""
     namespaces.check_in_project(namespace, project_id)
+    answer = {"kind": "PersistentVolumeClaim", "namespace": namespace, "name": name}
+    if cluster.read_claim(namespace, name)["metadata"].get("deletionTimestamp"):
+        return {**answer, "deleted": False}
     cluster.delete_claim(namespace, name)
     logger.info("claim %s/%s deleted by %s", namespace, name, actor)
-    return {"kind": "PersistentVolumeClaim", "namespace": namespace, "name": name, "deleted": True}
+    return {**answer, "deleted": True}
 
 
 def _parse(text: str) -> Any:
