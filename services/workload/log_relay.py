@@ -37,6 +37,17 @@ CHECK_EVERY_SECONDS = 2.0
 _END = object()
 
 
+def queue_exists(connection: Connection, queue: str) -> bool:
+    """Whether `queue` exists (a gateway's auto-delete queue goes when its client leaves)."""
+    channel = connection.channel()
+    try:
+        channel.queue_declare(queue=queue, passive=True)
+    except QueueNotFound:
+        return False
+    channel.close()
+    return True
+
+
 class Chunks(Protocol):
     def chunks(self) -> Any: ...
 
@@ -150,13 +161,7 @@ class AmqpSink:
 
     def alive(self) -> bool:
         """Whether the gateway still consumes: its auto-delete queue exists."""
-        channel = self.connection.channel()
-        try:
-            channel.queue_declare(queue=self.queue, passive=True)
-        except QueueNotFound:
-            return False
-        channel.close()
-        return True
+        return queue_exists(self.connection, self.queue)
 
     def close(self) -> None:
         self.connection.release()

@@ -21,13 +21,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from amqp.exceptions import NotFound as QueueNotFound
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.workload.exceptions import OwnerUnavailable
+from services.workload.log_relay import queue_exists
 from shared.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -139,13 +139,7 @@ class Channel:
         self.producer.publish({"end": reason, "exit_code": exit_code}, routing_key=self.queue)
 
     def alive(self) -> bool:
-        channel = self.connection.channel()
-        try:
-            channel.queue_declare(queue=self.queue, passive=True)
-        except QueueNotFound:
-            return False
-        channel.close()
-        return True
+        return queue_exists(self.connection, self.queue)
 
     def close(self) -> None:
         self.connection.release()
